@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+
+import { loadConfig } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
+
+const valid = { NYMBLE_BASE_URL: 'http://127.0.0.1:4000', NYMBLE_API_KEY: 'nk_test_1234567890' };
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('loadConfig accepted an invalid environment');
+}
+
+describe('loadConfig', () => {
+  it('applies defaults', () => {
+    const config = loadConfig(valid);
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.nymble.auth).toEqual({ method: 'api-key', apiKey: 'nk_test_1234567890' });
+    expect(config.sync.entities).toEqual(['products', 'orders']);
+    expect(config.sync.schedules.products).toEqual({ kind: 'interval', everyMs: 300_000 });
+    expect(config.sync.schedules.orders).toEqual({ kind: 'interval', everyMs: 60_000 });
+    expect(config.http.host).toBe('127.0.0.1');
+    expect(config.nymble.loginsPerMinute).toBe(10);
+  });
+
+  it('returns a frozen object', () => {
+    const config = loadConfig(valid);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.nymble.auth)).toBe(true);
+  });
+
+  it('reads a cron schedule with time zone', () => {
+    const config = loadConfig({
+      ...valid,
+      SYNC_ORDERS_CRON: '*/5 * * * *',
+      SYNC_TIMEZONE: 'Europe/Berlin',
+    });
+    expect(config.sync.schedules.orders).toEqual({
+      kind: 'cron',
+      pattern: '*/5 * * * *',
+      timezone: 'Europe/Berlin',
+    });
+  });
+
+  it('reads credential login', () => {
+    const config = loadConfig({
+      NYMBLE_BASE_URL: valid.NYMBLE_BASE_URL,
+      NYMBLE_ORG_CODE: 'org_1',
+      NYMBLE_CLIENT_ID: 'client',
+      NYMBLE_CLIENT_SECRET: 'secret-value',
+    });
+    expect(config.nymble.auth.method).toBe('login');
+  });
+
+  it('lists every problem at once', () => {
+    const problems = problemsOf({
+      NYMBLE_BASE_URL: 'ftp://nowhere',
+      NYMBLE_PAGE_SIZE: 'lots',
+      SYNC_PRODUCTS_CRON: 'not a cron',
+      SYNC_ENTITIES: 'products,invoices',
+      LOG_LEVEL: 'loud',
+      SYNC_TIMEZONE: 'Mars/Olympus',
+    });
+    const joined = problems.join('\n');
+    expect(joined).toContain('NYMBLE_BASE_URL="ftp://nowhere"');
+    expect(joined).toContain('NYMBLE_PAGE_SIZE="lots"');
+    expect(joined).toContain('SYNC_PRODUCTS_CRON="not a cron"');
+    expect(joined).toContain('SYNC_ENTITIES="products,invoices"');
+    expect(joined).toContain('LOG_LEVEL="loud"');
+    expect(joined).toContain('SYNC_TIMEZONE="Mars/Olympus"');
+    expect(joined).toContain('NYMBLE_API_KEY is missing');
+    expect(problems).toHaveLength(7);
+  });
+
+  it('rejects both auth methods together', () => {
+    const problems = problemsOf({ ...valid, NYMBLE_CLIENT_ID: 'client' });
+    expect(problems.join('\n')).toContain('NYMBLE_API_KEY and the login credentials are both set');
+  });
+
+  it('rejects partial login credentials', () => {
+    const problems = problemsOf({
+      NYMBLE_BASE_URL: valid.NYMBLE_BASE_URL,
+      NYMBLE_CLIENT_ID: 'client',
+    });
+    expect(problems.join('\n')).toContain('NYMBLE_ORG_CODE, NYMBLE_CLIENT_SECRET missing');
+  });
+
+  it('rejects cron and interval together', () => {
+    const problems = problemsOf({
+      ...valid,
+      SYNC_ORDERS_CRON: '* * * * *',
+      SYNC_ORDERS_INTERVAL_SECONDS: '60',
+    });
+    expect(problems.join('\n')).toContain(
+      'SYNC_ORDERS_CRON and SYNC_ORDERS_INTERVAL_SECONDS are both set',
+    );
+  });
+
+  it('rejects a public HTTP_HOST without credentials', () => {
+    const problems = problemsOf({ ...valid, HTTP_HOST: '0.0.0.0' });
+    const joined = problems.join('\n');
+    expect(joined).toContain('HTTP_HOST="0.0.0.0" is not a loopback address');
+    expect(joined).toContain('set DASHBOARD_USERNAME and DASHBOARD_PASSWORD');
+    expect(problems).toHaveLength(1);
+  });
+
+  it('accepts a public HTTP_HOST with credentials', () => {
+    const config = loadConfig({
+      ...valid,
+      HTTP_HOST: '0.0.0.0',
+      DASHBOARD_USERNAME: 'operator',
+      DASHBOARD_PASSWORD: 'correct horse battery staple',
+    });
+    expect(config.http.host).toBe('0.0.0.0');
+    expect(config.http.dashboardUsername).toBe('operator');
+  });
+
+  it('accepts loopback hosts without credentials', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) {
+      expect(loadConfig({ ...valid, HTTP_HOST: host }).http.host).toBe(host);
+    }
+  });
+
+  it('never echoes a secret value', () => {
+    const problems = problemsOf({ ...valid, NYMBLE_CLIENT_SECRET: 'super-secret-value' });
+    expect(problems.join('\n')).not.toContain('super-secret-value');
+    expect(problems.join('\n')).not.toContain('nk_test_1234567890');
+  });
+});
