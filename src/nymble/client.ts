@@ -1,0 +1,308 @@
+/**
+ * The Nymble Commerce client: one HTTP attempt at a time on got, with got's own retry switched
+ * off, so that every retry goes through p-retry here and every decision through
+ * src/decisions.ts. The `x-api-key` header is built anew for each attempt.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { got, RequestError, type Got, type Response } from 'got';
+import pRetry from 'p-retry';
+import type { z } from 'zod';
+
+import { decide, type RetryPolicy } from '../decisions.js';
+import {
+  ForbiddenError,
+  InvalidResponseError,
+  NotFoundError,
+  NymbleRequestError,
+  RateLimitedError,
+  RequestRejectedError,
+  UnauthorizedError,
+  UnavailableError,
+  type RequestFacts,
+} from '../errors.js';
+import type { Logger } from '../log.js';
+import type { AuthHeader, CredentialProvider } from './credentials.js';
+import type { RateGate } from './rate-gate.js';
+import { parseRetryAfter } from './retry-after.js';
+import { errorBodySchema } from './schemas.js';
+
+/** Counters of one sync run, shared by every request the run makes. */
+export interface RunStats {
+  requests: number;
+  retries: number;
+  rateLimitWaitMs: number;
+  /** When this run first met a 429, in ms since the epoch; carried across re-queues. */
+  rateLimitedSinceMs?: number;
+}
+
+export interface RequestContext {
+  log: Logger;
+  stats: RunStats;
+  /** Cuts short the waits between attempts (at shutdown); a request in flight is not aborted. */
+  signal?: AbortSignal;
+}
+
+export interface NymbleClientOptions {
+  baseUrl: string;
+  credential: CredentialProvider;
+  gate: RateGate;
+  policy: RetryPolicy;
+  /** Per-attempt timeout in milliseconds, covering connect, send and response. */
+  timeoutMs: number;
+  /** Called once per HTTP response or network failure, for metrics. */
+  onResponse?: (endpoint: string, status: number | 'network_error') => void;
+}
+
+const USER_AGENT = 'nymble-sync/0.1 (+https://github.com/nymble-sync)';
+
+/** Keeps a got error's code and message but none of its request options, which hold headers. */
+function plainCause(error: unknown): Error {
+  if (!(error instanceof Error)) return new Error(String(error));
+
+  const cause = new Error(error.message);
+  cause.name = error.name;
+  Object.assign(cause, { code: (error as { code?: string }).code });
+  return cause;
+}
+
+function errorDetail(body: string): string | undefined {
+  try {
+    const parsed = errorBodySchema.safeParse(JSON.parse(body));
+    if (!parsed.success) return undefined;
+    return [parsed.data.code, parsed.data.message].filter(Boolean).join(': ').slice(0, 300);
+  } catch {
+    return undefined;
+  }
+}
+
+export class NymbleClient {
+  readonly #http: Got;
+  readonly #options: NymbleClientOptions;
+
+  constructor(options: NymbleClientOptions) {
+    this.#options = options;
+    this.#http = got.extend({
+      prefixUrl: options.baseUrl,
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      followRedirect: false,
+      responseType: 'text',
+      timeout: { request: options.timeoutMs },
+      headers: { accept: 'application/json', 'user-agent': USER_AGENT },
+    });
+  }
+
+  get credential(): CredentialProvider {
+    return this.#options.credential;
+  }
+
+  /**
+   * Sends `GET path` and returns its body checked against `schema`, retrying as
+   * src/decisions.ts decides. Throws the last error, with `attempts` set, when the decision is
+   * to defer or dead-letter.
+   */
+  async get<T>(
+    path: string,
+    searchParams: Record<string, string>,
+    schema: z.ZodType<T>,
+    context: RequestContext,
+  ): Promise<T> {
+    const endpoint = `GET /${path}`;
+    const state = {
+      transientAttempts: 0,
+      relogged: false,
+      lastAuth: undefined as AuthHeader | undefined,
+    };
+
+    return pRetry(
+      async () => {
+        await this.#waitForGate(endpoint, context);
+        state.lastAuth = await this.#options.credential.current();
+        return this.#attempt(path, endpoint, searchParams, schema, state.lastAuth, context);
+      },
+      {
+        retries: 10_000,
+        minTimeout: 0,
+        maxTimeout: 0,
+        // Waits are ours (onFailedAttempt), so p-retry adds none; the decision table bounds
+        // the attempts long before this count.
+        onFailedAttempt: async ({ error, attemptNumber }) => {
+          await this.#onFailedAttempt(error, attemptNumber, endpoint, state, context);
+        },
+      },
+    );
+  }
+
+  /** Sends one `GET` and returns only its status: for preflight's access probes. */
+  async probe(path: string): Promise<number> {
+    const auth = await this.#options.credential.current();
+    const response = await this.#http.get(path, {
+      headers: { 'x-api-key': auth.value },
+      searchParams: { pageSize: '1' },
+    });
+    return response.statusCode;
+  }
+
+  async #waitForGate(endpoint: string, context: RequestContext): Promise<void> {
+    const remainingMs = await this.#options.gate.remainingMs();
+    if (remainingMs <= 0) return;
+
+    // A gate closed for longer than the inline limit is the same situation as a 429 with a long
+    // Retry-After, so it takes the same decision path and the job is deferred.
+    if (remainingMs > this.#options.policy.inlineWaitMaxMs) {
+      throw new RateLimitedError({ endpoint }, remainingMs);
+    }
+    context.log.warn({ endpoint, delayMs: remainingMs }, 'waiting for shared rate limit');
+    context.stats.rateLimitWaitMs += remainingMs;
+    await sleep(remainingMs, undefined, { signal: context.signal });
+  }
+
+  async #onFailedAttempt(
+    error: Error,
+    attemptNumber: number,
+    endpoint: string,
+    state: { transientAttempts: number; relogged: boolean; lastAuth: AuthHeader | undefined },
+    context: RequestContext,
+  ): Promise<void> {
+    const rateLimited = error instanceof RateLimitedError;
+    if (rateLimited) context.stats.rateLimitedSinceMs ??= Date.now();
+    else state.transientAttempts += 1;
+
+    const decision = decide(error, this.#options.policy, {
+      attempt: Math.max(1, state.transientAttempts),
+      rateLimitedForMs: rateLimited
+        ? Date.now() - (context.stats.rateLimitedSinceMs ?? Date.now())
+        : 0,
+      canRelogin: this.#options.credential.method === 'login' && !state.relogged,
+    });
+    if (error instanceof NymbleRequestError) Object.assign(error, { attempts: attemptNumber });
+
+    if (decision.action === 'relogin' && state.lastAuth) {
+      state.relogged = true;
+      context.log.warn({ endpoint, attempt: attemptNumber }, 'token rejected, logging in again');
+      await this.#options.credential.invalidate(state.lastAuth);
+      return;
+    }
+    if (decision.action !== 'retry') throw error;
+
+    context.stats.retries += 1;
+    if (decision.rateLimited) {
+      context.stats.rateLimitWaitMs += decision.delayMs;
+      await this.#options.gate.closeFor(decision.delayMs);
+    }
+    context.log.warn(
+      {
+        endpoint,
+        attempt: attemptNumber,
+        delayMs: decision.delayMs,
+        code: (error as NymbleRequestError).code,
+        err: error,
+      },
+      decision.rateLimited ? 'rate limited, retrying' : 'request failed, retrying',
+    );
+    await sleep(decision.delayMs, undefined, { signal: context.signal });
+  }
+
+  async #attempt<T>(
+    path: string,
+    endpoint: string,
+    searchParams: Record<string, string>,
+    schema: z.ZodType<T>,
+    auth: AuthHeader,
+    context: RequestContext,
+  ): Promise<T> {
+    context.stats.requests += 1;
+    let response: Response<string>;
+    try {
+      // No abort signal here: at shutdown the request in flight finishes so that its page can
+      // be checkpointed; the per-attempt timeout bounds how long that takes.
+      response = await this.#http.get(path, {
+        searchParams,
+        headers: { 'x-api-key': auth.value },
+      });
+    } catch (error) {
+      this.#options.onResponse?.(endpoint, 'network_error');
+      if (!(error instanceof RequestError)) throw error;
+      const code = error.code ? `${error.code}: ` : '';
+      throw new UnavailableError({ endpoint }, `${endpoint} failed (${code}${error.message})`, {
+        cause: plainCause(error),
+      });
+    }
+
+    this.#options.onResponse?.(endpoint, response.statusCode);
+    const facts: RequestFacts = {
+      endpoint,
+      status: response.statusCode,
+      requestId: headerValue(response.headers['x-request-id']),
+    };
+    if (response.statusCode === 200) return parseBody(response.body, schema, facts);
+    throw this.#errorFor(response, facts, auth);
+  }
+
+  #errorFor(response: Response<string>, facts: RequestFacts, auth: AuthHeader): Error {
+    const detail = errorDetail(response.body);
+    const remoteCode = detail?.split(':')[0];
+    const withCode = { ...facts, remoteCode };
+    const status = response.statusCode;
+
+    if (status === 429) {
+      return new RateLimitedError(
+        withCode,
+        parseRetryAfter(headerValue(response.headers['retry-after'])),
+      );
+    }
+    if (status === 401) return new UnauthorizedError(withCode, auth.fresh, detail);
+    if (status === 403)
+      return new ForbiddenError(withCode, auth.claims?.role ?? roleOfKey(auth), detail);
+    if (status === 404) return new NotFoundError(withCode);
+    if (status >= 500 || status === 408) {
+      return new UnavailableError(
+        withCode,
+        `${facts.endpoint} returned HTTP ${status}${detail ? ` (${detail})` : ''}`,
+      );
+    }
+    return new RequestRejectedError(
+      withCode,
+      `${facts.endpoint} was rejected with HTTP ${status}${detail ? `: ${detail}` : ''}`,
+    );
+  }
+}
+
+// Nymble documents API keys as organization-wide with admin-level access, and they carry no
+// claims, so a denied key is reported as an Admin-level credential.
+function roleOfKey(auth: AuthHeader): string | undefined {
+  return auth.claims ? undefined : 'Admin (API key)';
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function parseBody<T>(body: string, schema: z.ZodType<T>, facts: RequestFacts): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (error) {
+    // A cut or non-JSON body is usually a proxy or a connection problem, so it is retried.
+    throw new UnavailableError(
+      facts,
+      `${facts.endpoint} returned a body that is not valid JSON (${body.length} bytes)`,
+      {
+        cause: plainCause(error),
+      },
+    );
+  }
+
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return parsed.data;
+
+  const issues = parsed.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+  throw new InvalidResponseError(
+    facts,
+    `${facts.endpoint} returned a page that does not match the documented shape (${issues})`,
+  );
+}

@@ -1,0 +1,70 @@
+/**
+ * Shapes of Nymble Commerce responses, checked with zod before anything reaches the ERP.
+ * Unknown fields are kept (loose objects), so that a field Nymble adds later still reaches the
+ * ERP payload instead of being dropped without notice.
+ */
+import { z } from 'zod';
+
+const timestamp = z
+  .string()
+  .refine((value) => !Number.isNaN(Date.parse(value)), {
+    message: 'expected an ISO 8601 timestamp',
+  });
+
+const money = z.number().finite();
+
+export const productSchema = z.looseObject({
+  Id: z.string().min(1),
+  Sku: z.string(),
+  Name: z.string(),
+  Price: money,
+  CurrencyCode: z.string().optional(),
+  PriceTier: z.string().optional(),
+  UpdatedAt: timestamp,
+});
+
+export const orderLineSchema = z.looseObject({
+  Sku: z.string(),
+  Quantity: z.number(),
+  UnitPrice: money,
+});
+
+export const orderSchema = z.looseObject({
+  Id: z.string().min(1),
+  OrderNumber: z.string(),
+  CustomerNumber: z.string(),
+  Status: z.string(),
+  CurrencyCode: z.string(),
+  Lines: z.array(orderLineSchema),
+  Total: money,
+  UpdatedAt: timestamp,
+});
+
+export type NymbleProduct = z.infer<typeof productSchema>;
+export type NymbleOrder = z.infer<typeof orderSchema>;
+
+/** Every record the sync moves has at least these fields. */
+export interface NymbleRecord {
+  Id: string;
+  UpdatedAt: string;
+  [field: string]: unknown;
+}
+
+export function pageSchema<T extends z.ZodType<NymbleRecord>>(item: T) {
+  return z.object({
+    Items: z.array(item),
+    PageSize: z.number().int().positive().optional(),
+    HasMore: z.boolean(),
+  });
+}
+
+export const loginResponseSchema = z.object({
+  AccessToken: z.string().min(1),
+  TokenType: z.string(),
+  ExpiresIn: z.number().int().positive(),
+});
+
+export const errorBodySchema = z.object({
+  code: z.string().optional(),
+  message: z.string().optional(),
+});
