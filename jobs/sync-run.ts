@@ -1,0 +1,250 @@
+/**
+ * One sync run of one entity: walk Nymble's pages after the watermark, upsert each page into
+ * the ERP, dead-letter the records the ERP rejects, and advance the watermark only after the
+ * ERP acknowledged the page. A run stopped between pages resumes from the last checkpoint.
+ */
+import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises';
+
+import { decide, type RetryPolicy } from '../src/decisions.js';
+import type {
+  EntityName,
+  ErpAdapter,
+  ErpRecord,
+  UpsertOutcome,
+  UpsertOutcomeKind,
+} from '../src/erp/adapter.js';
+import { ErpInvalidResultError, ErpUnavailableError } from '../src/errors.js';
+import type { Logger } from '../src/log.js';
+import type { NymbleClient, RunStats } from '../src/nymble/client.js';
+import { pageSchema } from '../src/nymble/schemas.js';
+import { pageQuery, type Watermark } from '../src/watermark.js';
+import type { EntityDefinition } from './entity.js';
+
+/** Where watermarks live; src/queue/state.ts implements it on Redis. */
+export interface WatermarkStore {
+  getWatermark(entity: EntityName): Promise<Watermark | undefined>;
+  setWatermark(entity: EntityName, watermark: Watermark): Promise<void>;
+}
+
+/** Receives the records the ERP rejected, before the watermark moves past them. */
+export interface RejectedRecordSink {
+  recordRejected(
+    entity: EntityName,
+    record: ErpRecord,
+    reason: string,
+    watermark: Watermark | undefined,
+  ): Promise<void>;
+}
+
+export interface SyncDeps {
+  client: NymbleClient;
+  erp: ErpAdapter;
+  watermarks: WatermarkStore;
+  rejected: RejectedRecordSink;
+  policy: RetryPolicy;
+  pageSize: number;
+}
+
+export interface SyncProgress {
+  pages: number;
+  records: number;
+  watermark?: Watermark;
+}
+
+export interface SyncRunInput {
+  entity: EntityDefinition;
+  jobId?: string;
+  full: boolean;
+  log: Logger;
+  stats: RunStats;
+  /** Aborted at shutdown: the run stops after the page in hand is checkpointed. */
+  signal?: AbortSignal;
+  onProgress?: (progress: SyncProgress) => Promise<void>;
+  onRecords?: (outcome: UpsertOutcomeKind, count: number) => void;
+}
+
+/** The account of one run, stored with the job and logged once. */
+export interface SyncReceipt {
+  entity: EntityName;
+  jobId?: string;
+  outcome: 'completed' | 'interrupted';
+  full: boolean;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  pages: number;
+  records: Record<UpsertOutcomeKind, number>;
+  requests: number;
+  retries: number;
+  rateLimitWaitMs: number;
+  logins: number;
+  watermarkFrom?: Watermark;
+  watermarkTo?: Watermark;
+}
+
+export async function runSync(deps: SyncDeps, input: SyncRunInput): Promise<SyncReceipt> {
+  const startedMs = Date.now();
+  const loginsBefore = deps.client.credential.loginCount();
+  const entity = input.entity;
+  const watermarkFrom = input.full ? undefined : await deps.watermarks.getWatermark(entity.name);
+  const records: Record<UpsertOutcomeKind, number> = {
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    rejected: 0,
+  };
+  let watermark = watermarkFrom;
+  let pages = 0;
+  let outcome: SyncReceipt['outcome'] = 'completed';
+
+  for (;;) {
+    if (input.signal?.aborted) {
+      outcome = 'interrupted';
+      break;
+    }
+    const page = await fetchPage(deps, input, watermark);
+    if (page.Items.length === 0) break;
+
+    const erpRecords = page.Items.map((item) => entity.toErpRecord(item, page.claims));
+    const outcomes = await upsertPage(deps, input, erpRecords);
+    await deadLetterRejected(deps, input, erpRecords, outcomes, watermark);
+    countOutcomes(records, outcomes, input);
+
+    watermark = lastWatermark(erpRecords);
+    await deps.watermarks.setWatermark(entity.name, watermark);
+    pages += 1;
+    await input.onProgress?.({ pages, records: sumRecords(records), watermark });
+    if (!page.HasMore) break;
+
+    // Pages are processed back to back; yielding here keeps BullMQ's lock renewal on time.
+    await yieldToEventLoop();
+  }
+
+  const finishedMs = Date.now();
+  return {
+    entity: entity.name,
+    jobId: input.jobId,
+    outcome,
+    full: input.full,
+    startedAt: new Date(startedMs).toISOString(),
+    finishedAt: new Date(finishedMs).toISOString(),
+    durationMs: finishedMs - startedMs,
+    pages,
+    records,
+    requests: input.stats.requests,
+    retries: input.stats.retries,
+    rateLimitWaitMs: input.stats.rateLimitWaitMs,
+    logins: deps.client.credential.loginCount() - loginsBefore,
+    watermarkFrom,
+    watermarkTo: watermark,
+  };
+}
+
+async function fetchPage(deps: SyncDeps, input: SyncRunInput, watermark: Watermark | undefined) {
+  const schema = pageSchema(input.entity.itemSchema);
+  const context = { log: input.log, stats: input.stats, signal: input.signal };
+  const body = await deps.client.get(
+    input.entity.path,
+    pageQuery(watermark, deps.pageSize),
+    schema,
+    context,
+  );
+  const auth = await deps.client.credential.current();
+  return { ...body, claims: auth.claims };
+}
+
+/** Upserts one page, retrying as src/decisions.ts decides when the ERP as a whole fails. */
+async function upsertPage(
+  deps: SyncDeps,
+  input: SyncRunInput,
+  records: ErpRecord[],
+): Promise<UpsertOutcome[]> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const outcomes = await deps.erp.upsert(input.entity.name, records);
+      checkOutcomes(records, outcomes, deps.erp.name);
+      return outcomes;
+    } catch (caught) {
+      const error =
+        caught instanceof ErpInvalidResultError
+          ? caught
+          : new ErpUnavailableError(
+              `ERP adapter ${deps.erp.name} failed to upsert ${records.length} ${input.entity.name}`,
+              { cause: caught },
+            );
+      const decision = decide(error, deps.policy, {
+        attempt,
+        rateLimitedForMs: 0,
+        canRelogin: false,
+      });
+      if (decision.action !== 'retry') throw error;
+
+      input.stats.retries += 1;
+      input.log.warn(
+        { attempt, delayMs: decision.delayMs, err: error },
+        'ERP upsert failed, retrying',
+      );
+      await sleep(decision.delayMs, undefined, { signal: input.signal });
+    }
+  }
+}
+
+function checkOutcomes(records: ErpRecord[], outcomes: UpsertOutcome[], adapter: string): void {
+  const valid =
+    Array.isArray(outcomes) &&
+    outcomes.length === records.length &&
+    outcomes.every((outcome, index) => outcome?.id === records[index]?.id);
+  if (!valid) {
+    throw new ErpInvalidResultError(
+      `ERP adapter ${adapter} returned outcomes that do not match the ${records.length} records it was given ` +
+        '(it must return one outcome per record, in the same order)',
+    );
+  }
+}
+
+async function deadLetterRejected(
+  deps: SyncDeps,
+  input: SyncRunInput,
+  records: ErpRecord[],
+  outcomes: UpsertOutcome[],
+  watermark: Watermark | undefined,
+): Promise<void> {
+  for (const [index, outcome] of outcomes.entries()) {
+    const record = records[index];
+    if (outcome.outcome !== 'rejected' || !record) continue;
+    input.log.warn({ recordId: record.id, reason: outcome.reason }, 'ERP rejected record');
+    await deps.rejected.recordRejected(
+      input.entity.name,
+      record,
+      outcome.reason ?? 'rejected by the ERP',
+      watermark,
+    );
+  }
+}
+
+function countOutcomes(
+  records: Record<UpsertOutcomeKind, number>,
+  outcomes: UpsertOutcome[],
+  input: SyncRunInput,
+): void {
+  const page: Record<UpsertOutcomeKind, number> = {
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    rejected: 0,
+  };
+  for (const { outcome } of outcomes) page[outcome] += 1;
+  for (const kind of Object.keys(page) as UpsertOutcomeKind[]) {
+    records[kind] += page[kind];
+    if (page[kind] > 0) input.onRecords?.(kind, page[kind]);
+  }
+}
+
+function lastWatermark(records: ErpRecord[]): Watermark {
+  const last = records[records.length - 1] as ErpRecord;
+  return { updatedAt: last.version, id: last.id };
+}
+
+function sumRecords(records: Record<UpsertOutcomeKind, number>): number {
+  return records.created + records.updated + records.unchanged + records.rejected;
+}

@@ -1,0 +1,61 @@
+/**
+ * Redis connections. A worker's connection retries forever (`maxRetriesPerRequest: null`, as
+ * BullMQ requires for workers) so that a Redis restart pauses the worker instead of killing
+ * it. A command-line connection fails fast instead, so that a command never hangs.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+
+export type ConnectionRole = 'worker' | 'command';
+
+export function createRedis(url: string, role: ConnectionRole, connectionName: string): Redis {
+  const options: RedisOptions = {
+    connectionName,
+    maxRetriesPerRequest: role === 'worker' ? null : 1,
+    enableReadyCheck: true,
+    connectTimeout: role === 'worker' ? 10_000 : 3_000,
+    // Reconnect quickly at first, then every 2 s at most, without ever giving up.
+    retryStrategy: (times) => Math.min(100 * times, 2_000),
+  };
+  if (role === 'command') options.retryStrategy = (times) => (times > 2 ? null : 200 * times);
+  return new Redis(url, options);
+}
+
+/** Resolves once the connection is ready, or rejects with a message that names the URL. */
+export async function waitForRedis(redis: Redis, url: string, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return;
+
+  const safeUrl = redactUrl(url);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(
+        new Error(
+          `Redis at ${safeUrl} did not answer within ${timeoutMs} ms: start Redis or fix REDIS_URL`,
+        ),
+      );
+    }, timeoutMs);
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const onEnd = () => {
+      cleanup();
+      reject(new Error(`Redis at ${safeUrl} is not reachable: start Redis or fix REDIS_URL`));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      redis.off('end', onEnd);
+    };
+    redis.on('ready', onReady);
+    redis.on('end', onEnd);
+  });
+}
+
+/** Returns the URL with any password replaced, for messages and logs. */
+export function redactUrl(url: string): string {
+  if (!URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = 'redacted';
+  return parsed.toString();
+}

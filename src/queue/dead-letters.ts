@@ -1,0 +1,129 @@
+/**
+ * Dead-letter queues: one BullMQ queue per entity, with no worker, so entries wait there, visible
+ * in Bull Board, until `nymble-sync dlq replay` or `purge` removes them.
+ *
+ * Sync-level entries are grouped by cause: a second failure with the same reason updates the
+ * entry (attempts, last failure) instead of adding another. Record-level entries (the ERP
+ * rejected one record) are keyed by the record id.
+ */
+import type { Job, Queue } from 'bullmq';
+
+import type { DeadLetterReason } from '../decisions.js';
+import { ENTITY_NAMES, type EntityName } from '../erp/adapter.js';
+import { scrubSecrets } from '../secrets.js';
+import type { Watermark } from '../watermark.js';
+import type { SyncJobData, SyncQueues } from './queues.js';
+
+export interface DeadLetter {
+  kind: 'sync' | 'record';
+  entity: EntityName;
+  reason: DeadLetterReason;
+  /** What failed and what to do next, with secrets removed. */
+  message: string;
+  status?: number;
+  endpoint?: string;
+  requestId?: string;
+  /** Role that Nymble denied, for `forbidden`. */
+  role?: string;
+  attempts: number;
+  firstFailedAt: string;
+  lastFailedAt: string;
+  /** The entity's watermark when the failure happened. */
+  watermark?: Watermark;
+  /** Name and data of the sync job that failed; for record-level entries, the run's job. */
+  originalJob?: { id?: string; name: string; data: SyncJobData };
+  /** The rejected record, for record-level entries. */
+  record?: { id: string; version: string };
+}
+
+export type NewDeadLetter = Omit<DeadLetter, 'firstFailedAt' | 'lastFailedAt' | 'attempts'> & {
+  attempts?: number;
+};
+
+export interface StoredDeadLetter extends DeadLetter {
+  /** Queue-qualified id: `<entity>/<job id>`, as the CLI shows it. */
+  id: string;
+}
+
+const DEAD_LETTER_JOB = 'dead-letter';
+
+function jobIdFor(letter: NewDeadLetter): string {
+  if (letter.kind === 'record' && letter.record) return `record.${letter.record.id}`;
+  return `sync.${letter.reason}`;
+}
+
+function scrubbed(letter: DeadLetter): DeadLetter {
+  return JSON.parse(scrubSecrets(JSON.stringify(letter))) as DeadLetter;
+}
+
+export class DeadLetters {
+  constructor(private readonly queues: SyncQueues) {}
+
+  /** Adds an entry, or updates the entry of the same cause. Returns the stored entry. */
+  async add(letter: NewDeadLetter): Promise<StoredDeadLetter> {
+    const queue = this.queues.deadLetter[letter.entity];
+    const jobId = jobIdFor(letter);
+    const now = new Date().toISOString();
+    const existing = await queue.getJob(jobId);
+    const previous = existing?.data as DeadLetter | undefined;
+
+    const entry = scrubbed({
+      ...letter,
+      attempts: (previous?.attempts ?? 0) + (letter.attempts ?? 1),
+      firstFailedAt: previous?.firstFailedAt ?? now,
+      lastFailedAt: now,
+    });
+    if (existing) await existing.updateData(entry);
+    else
+      await queue.add(DEAD_LETTER_JOB, entry, {
+        jobId,
+        removeOnComplete: true,
+        removeOnFail: true,
+      });
+    return { ...entry, id: `${letter.entity}/${jobId}` };
+  }
+
+  async list(filter: { entity?: EntityName; reason?: string } = {}): Promise<StoredDeadLetter[]> {
+    const entities = filter.entity ? [filter.entity] : ENTITY_NAMES;
+    const result: StoredDeadLetter[] = [];
+    for (const entity of entities) {
+      const jobs = await this.queues.deadLetter[entity].getJobs([
+        'waiting',
+        'delayed',
+        'prioritized',
+      ]);
+      for (const job of jobs) {
+        if (!job?.id) continue;
+        const letter = job.data as DeadLetter;
+        if (filter.reason && letter.reason !== filter.reason) continue;
+        result.push({ ...letter, id: `${entity}/${job.id}` });
+      }
+    }
+    return result.sort((a, b) => a.firstFailedAt.localeCompare(b.firstFailedAt));
+  }
+
+  async get(id: string): Promise<StoredDeadLetter | undefined> {
+    const job = await this.#job(id);
+    if (!job) return undefined;
+    return { ...(job.data as DeadLetter), id };
+  }
+
+  /** Removes one entry; returns false when it was not there. */
+  async remove(id: string): Promise<boolean> {
+    const job = await this.#job(id);
+    if (!job) return false;
+    await job.remove();
+    return true;
+  }
+
+  async count(entity: EntityName): Promise<number> {
+    return this.queues.deadLetter[entity].getJobCountByTypes('waiting', 'delayed', 'prioritized');
+  }
+
+  async #job(id: string): Promise<Job | undefined> {
+    const [entity, jobId] = id.split('/', 2) as [string, string | undefined];
+    if (!jobId || !(ENTITY_NAMES as readonly string[]).includes(entity)) return undefined;
+    const queue: Queue = this.queues.deadLetter[entity as EntityName];
+    return (await queue.getJob(jobId)) ?? undefined;
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * The job boundary: runs one sync job and turns whatever escaped the sync into a queue
+ * decision through src/decisions.ts. It is the only code that moves a sync job to delayed,
+ * re-queues it, or dead-letters it.
+ */
+import { RateLimitError, UnrecoverableError, WaitingError, type Job, type Processor } from 'bullmq';
+
+import { runSync, type SyncDeps, type SyncReceipt } from '../../jobs/sync-run.js';
+import type { EntityDefinition } from '../../jobs/entity.js';
+import { decide, type Decision, type RetryPolicy } from '../decisions.js';
+import type { EntityName, ErpRecord } from '../erp/adapter.js';
+import {
+  ErpUnavailableError,
+  ForbiddenError,
+  NymbleRequestError,
+  ScopeNotAllowedError,
+} from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import type { RunStats } from '../nymble/client.js';
+import type { RateGate } from '../nymble/rate-gate.js';
+import type { Breaker } from '../queue/breaker.js';
+import type { DeadLetters, NewDeadLetter } from '../queue/dead-letters.js';
+import type { SyncJobData, SyncQueues } from '../queue/queues.js';
+import type { SyncState } from '../queue/state.js';
+import { ENTITY_NAMES } from '../erp/adapter.js';
+import type { Watermark } from '../watermark.js';
+import type { JobLifecycle } from './lifecycle.js';
+
+export interface ProcessorDeps {
+  entities: Readonly<Record<EntityName, EntityDefinition>>;
+  sync: Omit<SyncDeps, 'rejected'>;
+  queues: SyncQueues;
+  state: SyncState;
+  deadLetters: DeadLetters;
+  breaker: Breaker;
+  gate: RateGate;
+  policy: RetryPolicy;
+  lifecycle: JobLifecycle;
+  metrics: Metrics;
+  /** Throws ScopeNotAllowedError when the credential may not run an organization-wide sync. */
+  checkScope: () => Promise<void>;
+  /** Aborted at shutdown. */
+  shutdown: AbortSignal;
+}
+
+export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, SyncReceipt> {
+  return async (job, token) => {
+    const entity = deps.entities[job.data.entity];
+    if (!entity)
+      throw new UnrecoverableError(
+        `Unknown entity ${JSON.stringify(job.data.entity)} in job ${job.id}`,
+      );
+
+    const stats: RunStats = {
+      requests: 0,
+      retries: 0,
+      rateLimitWaitMs: 0,
+      rateLimitedSinceMs: job.data.rateLimitedSinceMs,
+    };
+    deps.lifecycle.started(job);
+    try {
+      await deps.checkScope();
+      const receipt = await runSync(syncDeps(deps, job), {
+        entity,
+        jobId: job.id,
+        full: job.data.full ?? false,
+        log: deps.lifecycle.jobLogger(job),
+        stats,
+        signal: deps.shutdown,
+        onProgress: (progress) => job.updateProgress({ ...progress }),
+        onRecords: (outcome, count) =>
+          deps.metrics.records.inc({ entity: entity.name, outcome }, count),
+      });
+      return await finish(deps, job, token, receipt);
+    } catch (error) {
+      if (error instanceof WaitingError) throw error;
+      if (deps.shutdown.aborted && isAbort(error))
+        return requeueAtShutdown(deps, job, token, error);
+      throw await handleFailure(deps, job, error, stats);
+    }
+  };
+}
+
+function syncDeps(deps: ProcessorDeps, job: Job<SyncJobData>): SyncDeps {
+  return {
+    ...deps.sync,
+    rejected: {
+      recordRejected: async (
+        entity: EntityName,
+        record: ErpRecord,
+        reason: string,
+        watermark?: Watermark,
+      ) => {
+        const letter = await deps.deadLetters.add({
+          kind: 'record',
+          entity,
+          reason: 'erp_rejected',
+          message: `ERP rejected ${entity} record ${record.id}: ${reason}`,
+          watermark,
+          record: { id: record.id, version: record.version },
+          originalJob: { id: job.id, name: job.name, data: job.data },
+        });
+        deps.lifecycle.recordDeadLettered(entity, letter);
+      },
+    },
+  };
+}
+
+async function finish(
+  deps: ProcessorDeps,
+  job: Job<SyncJobData>,
+  token: string | undefined,
+  receipt: SyncReceipt,
+): Promise<SyncReceipt> {
+  if (receipt.outcome === 'interrupted') {
+    deps.lifecycle.interrupted(job, receipt);
+    await job.moveToWait(token);
+    throw new WaitingError();
+  }
+  await deps.state.setLastRun(receipt.entity, { ...receipt, result: 'succeeded' as const });
+  deps.lifecycle.completed(job, receipt);
+  return receipt;
+}
+
+async function requeueAtShutdown(
+  deps: ProcessorDeps,
+  job: Job<SyncJobData>,
+  token: string | undefined,
+  error: unknown,
+): Promise<never> {
+  deps.lifecycle
+    .jobLogger(job)
+    .info({ err: error }, 'sync stopped at shutdown, resumes from checkpoint');
+  await job.moveToWait(token);
+  throw new WaitingError();
+}
+
+function isAbort(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.name === 'AbortError' || (error as { code?: string }).code === 'ABORT_ERR')
+  );
+}
+
+/** Carries out the decision for a failure and returns the error for BullMQ to see. */
+async function handleFailure(
+  deps: ProcessorDeps,
+  job: Job<SyncJobData>,
+  error: unknown,
+  stats: RunStats,
+): Promise<Error> {
+  // Request and ERP errors that reach this point have used up their retries inside the job.
+  // Anything else (a Redis error while checkpointing, a bug) gets the job's own attempts.
+  const retriedInside = error instanceof NymbleRequestError || error instanceof ErpUnavailableError;
+  const attempts = job.opts.attempts ?? 1;
+  const decision = decide(
+    error,
+    retriedInside ? deps.policy : { ...deps.policy, maxAttempts: attempts },
+    {
+      attempt: retriedInside ? Number.POSITIVE_INFINITY : job.attemptsMade + 1,
+      rateLimitedForMs:
+        stats.rateLimitedSinceMs === undefined ? 0 : Date.now() - stats.rateLimitedSinceMs,
+      canRelogin: false,
+    },
+  );
+
+  if (decision.action === 'defer') return defer(deps, job, decision.delayMs, error, stats);
+  if (decision.action === 'dead-letter') return deadLetter(deps, job, decision, error);
+
+  deps.lifecycle.retrying(job, error);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+async function defer(
+  deps: ProcessorDeps,
+  job: Job<SyncJobData>,
+  delayMs: number,
+  error: unknown,
+  stats: RunStats,
+): Promise<Error> {
+  await deps.gate.closeFor(delayMs);
+  await job.updateData({ ...job.data, rateLimitedSinceMs: stats.rateLimitedSinceMs ?? Date.now() });
+  await deps.queues.rateLimitAll(delayMs);
+  deps.metrics.retries.inc({ entity: job.data.entity, kind: 'rate_limit' });
+  deps.lifecycle.deferred(job, delayMs, error);
+  return new RateLimitError();
+}
+
+async function deadLetter(
+  deps: ProcessorDeps,
+  job: Job<SyncJobData>,
+  decision: Extract<Decision, { action: 'dead-letter' }>,
+  error: unknown,
+): Promise<Error> {
+  const entity = job.data.entity;
+  const letter = await deps.deadLetters.add(await describeFailure(deps, job, decision, error));
+  deps.lifecycle.deadLettered(job, letter, error);
+
+  await deps.state.setLastRun(entity, {
+    entity,
+    jobId: job.id,
+    result: 'failed' as const,
+    reason: decision.reason,
+    message: letter.message,
+    finishedAt: letter.lastFailedAt,
+  });
+  if (decision.breaker !== 'none') {
+    const entities = decision.breaker === 'all' ? ENTITY_NAMES : [entity];
+    await deps.breaker.open(entities, {
+      reason: decision.reason,
+      message: letter.message,
+      since: letter.lastFailedAt,
+    });
+    deps.lifecycle.breakerOpened(entities, decision.reason, letter.message);
+  }
+  return new UnrecoverableError(`${decision.reason}: ${letter.message}`);
+}
+
+async function describeFailure(
+  deps: ProcessorDeps,
+  job: Job<SyncJobData>,
+  decision: Extract<Decision, { action: 'dead-letter' }>,
+  error: unknown,
+): Promise<NewDeadLetter> {
+  const facts = error instanceof NymbleRequestError ? error.facts : undefined;
+  const attempts =
+    error instanceof NymbleRequestError ? (error as { attempts?: number }).attempts : undefined;
+  const role =
+    error instanceof ForbiddenError
+      ? error.role
+      : error instanceof ScopeNotAllowedError
+        ? error.role
+        : undefined;
+
+  return {
+    kind: 'sync',
+    entity: job.data.entity,
+    reason: decision.reason,
+    message: error instanceof Error ? error.message : String(error),
+    status: facts?.status,
+    endpoint: facts?.endpoint,
+    requestId: facts?.requestId,
+    role,
+    attempts: attempts ?? job.attemptsMade + 1,
+    watermark: await deps.state.getWatermark(job.data.entity),
+    originalJob: { id: job.id, name: job.name, data: job.data },
+  };
+}
