@@ -6,20 +6,23 @@
  * dead-letter); the code that throws them only describes what happened.
  */
 
-export type ErrorCode =
-  | 'CONFIG_INVALID'
-  | 'NYMBLE_RATE_LIMITED'
-  | 'NYMBLE_UNAUTHORIZED'
-  | 'NYMBLE_CREDENTIALS_REJECTED'
-  | 'NYMBLE_FORBIDDEN'
-  | 'NYMBLE_UNAVAILABLE'
-  | 'NYMBLE_INVALID_RESPONSE'
-  | 'NYMBLE_REQUEST_REJECTED'
-  | 'NYMBLE_NOT_FOUND'
-  | 'NYMBLE_SCOPE_NOT_ALLOWED'
-  | 'ERP_UNAVAILABLE'
-  | 'ERP_INVALID_RESULT'
-  | 'CLI_INVALID_ARGUMENT';
+export const ERROR_CODES = [
+  'CONFIG_INVALID',
+  'NYMBLE_RATE_LIMITED',
+  'NYMBLE_UNAUTHORIZED',
+  'NYMBLE_CREDENTIALS_REJECTED',
+  'NYMBLE_FORBIDDEN',
+  'NYMBLE_UNAVAILABLE',
+  'NYMBLE_INVALID_RESPONSE',
+  'NYMBLE_REQUEST_REJECTED',
+  'NYMBLE_NOT_FOUND',
+  'NYMBLE_SCOPE_NOT_ALLOWED',
+  'ERP_UNAVAILABLE',
+  'ERP_INVALID_RESULT',
+  'CLI_INVALID_ARGUMENT',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** HTTP facts of a failed Nymble request, kept for dead letters and logs. Never holds headers. */
 export interface RequestFacts {
