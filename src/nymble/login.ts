@@ -1,0 +1,747 @@
+/**
+ * Credential login (`POST /api/auth/login`) with a token cache that the whole fleet shares.
+ *
+ * - In a process, concurrent `current()` calls share one login (single flight).
+ * - Across processes, the token is kept in Redis, encrypted with AES-256-GCM under a key
+ *   derived from the ClientSecret. One process logs in under a Redis lock while the others
+ *   poll for the token it stores.
+ * - A sliding-window budget in Redis keeps every process together under `loginsPerMinute`
+ *   logins per ClientId. A login that would exceed it waits for a slot.
+ * - A login 429 blocks logins for the whole fleet until its Retry-After has passed.
+ *
+ * The ClientSecret, tokens and derived keys live only in private fields. They never reach a log
+ * line, an error or Redis in plain text.
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  randomBytes,
+  scrypt,
+  timingSafeEqual,
+} from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { inspect } from 'node:util';
+
+import { got, RequestError, type Got, type Response } from 'got';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+
+import {
+  CredentialsRejectedError,
+  InvalidResponseError,
+  RateLimitedError,
+  RequestRejectedError,
+  UnavailableError,
+  type RequestFacts,
+} from '../errors.js';
+import type { Logger } from '../log.js';
+import type { StateKeys } from '../queue/names.js';
+import { forgetSecret, registerSecret } from '../secrets.js';
+import { decodeTokenClaims, InvalidTokenError, isExpired } from './claims.js';
+import type { AuthHeader, CredentialProvider, TokenClaims } from './credentials.js';
+import { parseRetryAfter } from './retry-after.js';
+import { errorBodySchema, loginResponseSchema } from './schemas.js';
+
+export type LoginResult = 'success' | 'rejected' | 'rate_limited' | 'error';
+
+export interface LoginCredentialOptions {
+  baseUrl: string;
+  orgCode: string;
+  clientId: string;
+  clientSecret: string;
+  /** A token is replaced this many seconds before it expires. */
+  refreshSkewSeconds: number;
+  /** Maximum login requests per ClientId in any 60-second window, counted across the fleet. */
+  loginsPerMinute: number;
+  /** Timeout of one login request in milliseconds. */
+  timeoutMs: number;
+  /** Shared connection, owned by the caller: `close()` leaves it open. */
+  redis: Redis;
+  keys: StateKeys;
+  log: Logger;
+  /** Called once per login request sent, with its outcome, for metrics. */
+  onLogin?: (result: LoginResult) => void;
+  /** Test hook: the clock, in ms since the epoch, for expiry, the budget and the 429 block. */
+  now?: () => number;
+  /**
+   * Test hook: waits `ms` for a login budget slot. Polling while another process logs in
+   * always waits in real time, because the lock expires in Redis's real time.
+   */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** A token with what the cache needs to know about it. */
+interface TokenEntry {
+  token: string;
+  /** Keyed hash of the token, which identifies it in Redis without revealing it. */
+  id: string;
+  claims: TokenClaims;
+  /** When the login request was sent, in ms since the epoch. */
+  issuedAtMs: number;
+  /** The earlier of login time + ExpiresIn and the `exp` claim, in ms since the epoch. */
+  expiresAtMs: number;
+}
+
+interface ObtainedToken {
+  entry: TokenEntry;
+  /** True when this process sent the login that issued the token. */
+  loggedIn: boolean;
+}
+
+const LOGIN_PATH = 'api/auth/login';
+const ENDPOINT = 'POST /api/auth/login';
+const USER_AGENT = 'nymble-sync/0.1 (+https://github.com/nymble-sync)';
+
+/**
+ * Length of the login budget window: Nymble's 60 seconds plus 1 second for clock differences
+ * between the hosts of the fleet. Each slot is re-stamped with the time its response arrived,
+ * so network latency needs no margin.
+ */
+const BUDGET_WINDOW_MS = 61_000;
+
+/** Block after a login 429 without Retry-After. Nymble documents "retry after 60 seconds". */
+const DEFAULT_BLOCK_MS = 60_000;
+
+/** Interval at which a process polls Redis while another process logs in. */
+const POLL_INTERVAL_MS = 50;
+
+/** Added to the login timeout for the lock's lifetime, to cover the Redis reads and writes. */
+const LOCK_MARGIN_MS = 5_000;
+
+/**
+ * Fixed scrypt salt prefix: it names the purpose, so that the derived key is used for nothing
+ * else. OrgCode and ClientId follow it, so that two clients never share a key.
+ */
+const KDF_SALT_PREFIX = 'nymble-sync/shared-login-token/aes-256-gcm+hmac-sha256/v1';
+
+const SHARED_FORMAT_VERSION = 1;
+
+// Adds a login slot unless the window is full. Returns 0 when added, or the milliseconds until
+// the oldest slot leaves the window. KEYS[1]: sorted set of login times (ms) by member.
+// ARGV: now (ms), window (ms), limit, member.
+const RESERVE_SLOT_SCRIPT = `
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], window)
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return math.max(1, tonumber(oldest[2]) + window - now)`;
+
+// Deletes or extends the lock only while it still contains this process's random value, so that
+// a process whose lock expired never removes the lock another process took over.
+const RELEASE_LOCK_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+const EXTEND_LOCK_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+
+// Deletes the shared token only when its id (a keyed hash) matches ARGV[1], so that invalidating
+// an old token never removes the newer one that another process stored.
+const DELETE_TOKEN_SCRIPT = `
+local value = redis.call('GET', KEYS[1])
+if not value then return 0 end
+local ok, record = pcall(cjson.decode, value)
+if ok and type(record) == 'table' and record.id == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
+// Sets the block deadline (ms since the epoch) unless a later one is already set.
+const BLOCK_SCRIPT = `
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
+return 1`;
+
+/** The Redis value at `keys.authToken`. Only `ciphertext` depends on the token's text. */
+const sharedTokenSchema = z.object({
+  v: z.literal(SHARED_FORMAT_VERSION),
+  id: z.string(),
+  issuedAtMs: z.number(),
+  expiresAtMs: z.number(),
+  iv: z.string(),
+  tag: z.string(),
+  ciphertext: z.string(),
+});
+
+type SharedToken = z.infer<typeof sharedTokenSchema>;
+
+/**
+ * Encrypts tokens for Redis and computes their ids. Both keys come from one scrypt derivation
+ * (N=16384, r=8, p=1, Node's defaults), made once per process on first use. scrypt rather than
+ * HKDF, because a ClientSecret may be short enough to guess, and anyone who can read Redis could
+ * test guesses against the ciphertext.
+ */
+class TokenCipher {
+  readonly #secret: string;
+  readonly #salt: string;
+  #keys?: Promise<{ encryption: Buffer; identity: Buffer }>;
+
+  constructor(secret: string, orgCode: string, clientId: string) {
+    this.#secret = secret;
+    this.#salt = `${KDF_SALT_PREFIX}\0${orgCode}\0${clientId}`;
+  }
+
+  /** Returns the HMAC-SHA256 of the token, base64url: an id that does not reveal the token. */
+  async tokenId(token: string): Promise<string> {
+    const { identity } = await this.#derive();
+    return createHmac('sha256', identity).update(token).digest('base64url');
+  }
+
+  async encrypt(entry: TokenEntry): Promise<string> {
+    const { encryption } = await this.#derive();
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', encryption, iv);
+    cipher.setAAD(associatedData(entry.id, entry.issuedAtMs, entry.expiresAtMs));
+
+    const ciphertext = Buffer.concat([cipher.update(entry.token, 'utf8'), cipher.final()]);
+    const shared: SharedToken = {
+      v: SHARED_FORMAT_VERSION,
+      id: entry.id,
+      issuedAtMs: entry.issuedAtMs,
+      expiresAtMs: entry.expiresAtMs,
+      iv: iv.toString('base64url'),
+      tag: cipher.getAuthTag().toString('base64url'),
+      ciphertext: ciphertext.toString('base64url'),
+    };
+    return JSON.stringify(shared);
+  }
+
+  /** Decrypts a Redis value. Throws when it is malformed, altered or under another secret. */
+  async decrypt(value: string): Promise<{ token: string; shared: SharedToken }> {
+    const shared = sharedTokenSchema.parse(JSON.parse(value));
+    const { encryption } = await this.#derive();
+    const iv = Buffer.from(shared.iv, 'base64url');
+    const decipher = createDecipheriv('aes-256-gcm', encryption, iv);
+    decipher.setAAD(associatedData(shared.id, shared.issuedAtMs, shared.expiresAtMs));
+    decipher.setAuthTag(Buffer.from(shared.tag, 'base64url'));
+
+    const ciphertext = Buffer.from(shared.ciphertext, 'base64url');
+    const token = Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
+    if (!sameText(await this.tokenId(token), shared.id)) {
+      throw new Error('decrypted token does not match its id');
+    }
+    return { token, shared };
+  }
+
+  #derive(): Promise<{ encryption: Buffer; identity: Buffer }> {
+    this.#keys ??= new Promise((resolve, reject) => {
+      scrypt(this.#secret, this.#salt, 64, (error, key) => {
+        if (error) reject(error);
+        else resolve({ encryption: key.subarray(0, 32), identity: key.subarray(32) });
+      });
+    });
+    return this.#keys;
+  }
+}
+
+// Binds the plain-text fields to the ciphertext, so that an edited expiry fails to decrypt.
+function associatedData(id: string, issuedAtMs: number, expiresAtMs: number): Buffer {
+  return Buffer.from(`${SHARED_FORMAT_VERSION}|${id}|${issuedAtMs}|${expiresAtMs}`);
+}
+
+function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+export class LoginCredential implements CredentialProvider {
+  readonly method = 'login';
+  readonly #options: LoginCredentialOptions;
+  readonly #http: Got;
+  readonly #cipher: TokenCipher;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #lockTtlMs: number;
+  #token?: TokenEntry;
+  #inflight?: Promise<ObtainedToken>;
+  #heldLock?: string;
+  #logins = 0;
+  #undecryptableLogged = false;
+
+  constructor(options: LoginCredentialOptions) {
+    validateOptions(options);
+    this.#options = options;
+    this.#cipher = new TokenCipher(options.clientSecret, options.orgCode, options.clientId);
+    this.#now = options.now ?? Date.now;
+    this.#sleep = options.sleep ?? ((ms) => delay(ms));
+    this.#lockTtlMs = options.timeoutMs + LOCK_MARGIN_MS;
+    this.#http = got.extend({
+      prefixUrl: options.baseUrl,
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      followRedirect: false,
+      responseType: 'text',
+      timeout: { request: options.timeoutMs },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        'user-agent': USER_AGENT,
+      },
+    });
+  }
+
+  /**
+   * Returns the cached token while it is more than the refresh skew away from expiry. Otherwise
+   * it adopts the token that another process stored, or logs in. `fresh` is true only for the
+   * call that started a login which this process sent.
+   */
+  async current(): Promise<AuthHeader> {
+    const cached = this.#token;
+    if (cached !== undefined && this.#isUsable(cached)) return toHeader(cached, false);
+
+    // Joins the login in flight. No await comes before this check, so that concurrent calls
+    // made in the same tick all see the promise that the first one sets.
+    if (this.#inflight !== undefined) return toHeader((await this.#inflight).entry, false);
+
+    const inflight = this.#obtain();
+    this.#inflight = inflight;
+    try {
+      const { entry, loggedIn } = await inflight;
+      return toHeader(entry, loggedIn);
+    } finally {
+      if (this.#inflight === inflight) this.#inflight = undefined;
+    }
+  }
+
+  /** Drops the token locally, and in Redis too when the shared token is that same token. */
+  async invalidate(rejected: AuthHeader): Promise<void> {
+    const id = await this.#cipher.tokenId(rejected.value);
+    if (this.#token !== undefined && sameText(this.#token.id, id)) this.#dropLocal();
+
+    const { redis, keys } = this.#options;
+    const deleted = await redis.eval(DELETE_TOKEN_SCRIPT, 1, keys.authToken, id);
+    this.#options.log.info({ sharedTokenDeleted: deleted === 1 }, 'login token invalidated');
+  }
+
+  /** Login requests this process sent, whatever their outcome. */
+  loginCount(): number {
+    return this.#logins;
+  }
+
+  /** Returns the age in seconds of the token in use, or undefined before the first token. */
+  tokenAgeSeconds(): number | undefined {
+    if (this.#token === undefined) return undefined;
+    return Math.max(0, (this.#now() - this.#token.issuedAtMs) / 1000);
+  }
+
+  /** Releases a lock held by this process and drops the cached token. Leaves Redis connected. */
+  async close(): Promise<void> {
+    const lock = this.#heldLock;
+    if (lock !== undefined) await this.#releaseLock(lock);
+    this.#dropLocal();
+  }
+
+  toJSON(): object {
+    return { method: this.method, clientId: this.#options.clientId };
+  }
+
+  [inspect.custom](): string {
+    return `LoginCredential ${JSON.stringify(this.toJSON())}`;
+  }
+
+  // Tries, in order: a usable shared token, the login block, the lock. Without the lock it
+  // polls until the holder stores a token, a block appears, or the lock frees or expires.
+  // NOTE: a rejected login (401/400) is not shared, so each waiting process sends its own
+  // login and gets its own rejection. Only the login budget bounds them.
+  async #obtain(): Promise<ObtainedToken> {
+    const startedMs = performance.now();
+    const maxWaitMs = BUDGET_WINDOW_MS + 2 * this.#lockTtlMs;
+
+    for (let polls = 0; ; polls += 1) {
+      const shared = await this.#readShared();
+      if (shared !== undefined) return this.#adopt(shared, false);
+
+      await this.#throwIfBlocked();
+      const lock = await this.#tryLock();
+      if (lock !== undefined) return this.#loginHoldingLock(lock);
+
+      if (performance.now() - startedMs > maxWaitMs) throw this.#lockWaitTimeout(maxWaitMs);
+      if (polls === 0) this.#options.log.debug('waiting for another process to log in');
+      await delay(POLL_INTERVAL_MS);
+    }
+  }
+
+  async #loginHoldingLock(lock: string): Promise<ObtainedToken> {
+    this.#heldLock = lock;
+    try {
+      // Another process may have stored a token between the first read and the lock.
+      const shared = await this.#readShared();
+      if (shared !== undefined) return this.#adopt(shared, false);
+
+      const slot = await this.#reserveLoginSlot(lock);
+      return this.#adopt(await this.#login(slot), true);
+    } finally {
+      await this.#releaseLock(lock);
+      if (this.#heldLock === lock) this.#heldLock = undefined;
+    }
+  }
+
+  #isUsable(entry: TokenEntry): boolean {
+    return this.#now() < refreshAtMs(entry, this.#options.refreshSkewSeconds);
+  }
+
+  #adopt(entry: TokenEntry, loggedIn: boolean): ObtainedToken {
+    if (this.#token !== undefined && this.#token.token !== entry.token) this.#dropLocal();
+    registerSecret(entry.token);
+    this.#token = entry;
+    if (!loggedIn) this.#options.log.debug('using the login token stored by another process');
+    return { entry, loggedIn };
+  }
+
+  #dropLocal(): void {
+    forgetSecret(this.#token?.token);
+    this.#token = undefined;
+  }
+
+  #lockWaitTimeout(waitedMs: number): UnavailableError {
+    return new UnavailableError(
+      { endpoint: ENDPOINT },
+      `Timed out after ${waitedMs} ms waiting for another process to log in to Nymble. ` +
+        'The job will be retried.',
+    );
+  }
+
+  // ---- Shared token -------------------------------------------------------------------------
+
+  /** Returns the token in Redis when it decrypts and is not due for refresh. */
+  async #readShared(): Promise<TokenEntry | undefined> {
+    const value = await this.#options.redis.get(this.#options.keys.authToken);
+    if (value === null) return undefined;
+
+    let decrypted: { token: string; shared: SharedToken };
+    try {
+      decrypted = await this.#cipher.decrypt(value);
+    } catch (error) {
+      this.#logUndecryptable(error);
+      return undefined;
+    }
+    return this.#sharedEntry(decrypted.token, decrypted.shared);
+  }
+
+  #sharedEntry(token: string, shared: SharedToken): TokenEntry | undefined {
+    let claims: TokenClaims;
+    try {
+      claims = decodeTokenClaims(token);
+    } catch {
+      return undefined;
+    }
+    const { id, issuedAtMs, expiresAtMs } = shared;
+    const entry: TokenEntry = { token, id, claims, issuedAtMs, expiresAtMs };
+    return this.#isUsable(entry) ? entry : undefined;
+  }
+
+  // A value that does not decrypt is usually one stored under a previous ClientSecret. It is
+  // replaced by the next login, so it is logged once per process, without the error text.
+  #logUndecryptable(error: unknown): void {
+    if (this.#undecryptableLogged) return;
+    this.#undecryptableLogged = true;
+    const reason = error instanceof Error ? error.name : 'unknown';
+    const hint = 'stored under another ClientSecret, or altered';
+    this.#options.log.warn({ reason, hint }, 'shared login token could not be decrypted');
+  }
+
+  async #storeShared(entry: TokenEntry): Promise<void> {
+    const ttlMs = Math.floor(entry.expiresAtMs - this.#now());
+    if (ttlMs <= 0) return;
+
+    const value = await this.#cipher.encrypt(entry);
+    await this.#options.redis.set(this.#options.keys.authToken, value, 'PX', ttlMs);
+  }
+
+  // ---- Lock ---------------------------------------------------------------------------------
+
+  async #tryLock(): Promise<string | undefined> {
+    const value = randomBytes(16).toString('hex');
+    const { redis, keys } = this.#options;
+    const result = await redis.set(keys.authLock, value, 'PX', this.#lockTtlMs, 'NX');
+    return result === 'OK' ? value : undefined;
+  }
+
+  async #releaseLock(lock: string): Promise<void> {
+    await this.#options.redis.eval(RELEASE_LOCK_SCRIPT, 1, this.#options.keys.authLock, lock);
+  }
+
+  async #extendLock(lock: string, ttlMs: number): Promise<void> {
+    const { redis, keys, log } = this.#options;
+    const extended = await redis.eval(EXTEND_LOCK_SCRIPT, 1, keys.authLock, lock, String(ttlMs));
+    if (extended !== 1) {
+      log.warn('login lock expired while waiting, so another process may log in too');
+    }
+  }
+
+  // ---- Budget and block ---------------------------------------------------------------------
+
+  /**
+   * Takes a slot in the fleet's login budget, waiting while the window is full. Throws
+   * RateLimitedError instead when a login 429 has blocked logins, also after a wait.
+   */
+  async #reserveLoginSlot(lock: string): Promise<string> {
+    const { redis, keys, log, loginsPerMinute } = this.#options;
+    const member = `${this.#now()}:${randomBytes(8).toString('hex')}`;
+
+    for (;;) {
+      await this.#throwIfBlocked();
+      const now = String(this.#now());
+      const args = [now, String(BUDGET_WINDOW_MS), String(loginsPerMinute), member];
+      const waitMs = Number(await redis.eval(RESERVE_SLOT_SCRIPT, 1, keys.authLogins, ...args));
+      if (waitMs <= 0) return member;
+
+      log.warn({ delayMs: waitMs, loginsPerMinute }, 'login budget used up, waiting for a slot');
+      await this.#extendLock(lock, waitMs + this.#lockTtlMs);
+      await this.#sleep(waitMs);
+    }
+  }
+
+  // Re-stamps the slot with the time the response arrived, which is no earlier than the time
+  // Nymble counted the request, so the next window starts late rather than early.
+  async #restampSlot(member: string): Promise<void> {
+    const { redis, keys } = this.#options;
+    await redis
+      .multi()
+      .zadd(keys.authLogins, 'XX', this.#now(), member)
+      .pexpire(keys.authLogins, BUDGET_WINDOW_MS)
+      .exec();
+  }
+
+  async #throwIfBlocked(): Promise<void> {
+    const value = await this.#options.redis.get(this.#options.keys.authBlockedUntil);
+    const remainingMs = value === null ? 0 : Number(value) - this.#now();
+    if (remainingMs > 0) throw new RateLimitedError({ endpoint: ENDPOINT }, remainingMs);
+  }
+
+  async #blockLogins(durationMs: number): Promise<void> {
+    const until = String(this.#now() + durationMs);
+    const { redis, keys } = this.#options;
+    await redis.eval(BLOCK_SCRIPT, 1, keys.authBlockedUntil, until, String(durationMs));
+  }
+
+  // ---- Login request ------------------------------------------------------------------------
+
+  async #login(slot: string): Promise<TokenEntry> {
+    const sentAtMs = this.#now();
+    const startedMs = performance.now();
+    this.#logins += 1;
+
+    let response: Response<string>;
+    try {
+      response = await this.#send();
+    } catch (error) {
+      this.#report('error');
+      throw this.#networkError(error);
+    } finally {
+      await this.#restampSlot(slot);
+    }
+
+    const entry = await this.#handleResponse(response, sentAtMs);
+    const durationMs = Math.round(performance.now() - startedMs);
+    this.#logSuccess(entry, durationMs);
+    return entry;
+  }
+
+  #send(): Promise<Response<string>> {
+    const { orgCode, clientId, clientSecret } = this.#options;
+    return this.#http.post(LOGIN_PATH, {
+      json: { OrgCode: orgCode, ClientId: clientId, ClientSecret: clientSecret },
+    });
+  }
+
+  async #handleResponse(response: Response<string>, sentAtMs: number): Promise<TokenEntry> {
+    const facts: RequestFacts = {
+      endpoint: ENDPOINT,
+      status: response.statusCode,
+      requestId: headerValue(response.headers['x-request-id']),
+    };
+    if (response.statusCode === 200) return this.#acceptToken(response.body, facts, sentAtMs);
+    throw await this.#failure(response, facts);
+  }
+
+  async #acceptToken(body: string, facts: RequestFacts, sentAtMs: number): Promise<TokenEntry> {
+    let entry: TokenEntry;
+    try {
+      entry = await this.#parseToken(body, facts, sentAtMs);
+    } catch (error) {
+      this.#report('error');
+      throw error;
+    }
+
+    this.#report('success');
+    await this.#storeShared(entry);
+    return entry;
+  }
+
+  async #parseToken(body: string, facts: RequestFacts, sentAtMs: number): Promise<TokenEntry> {
+    const parsed = loginResponseSchema.safeParse(parseJson(body, facts));
+    if (!parsed.success) {
+      const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)');
+      throw new InvalidResponseError(
+        facts,
+        `${ENDPOINT} returned a body that does not match the documented shape ` +
+          `(invalid fields: ${fields.join(', ')})`,
+      );
+    }
+
+    const { AccessToken: token, ExpiresIn: expiresInSeconds } = parsed.data;
+    const claims = decodeClaims(token, facts);
+    if (isExpired(claims, this.#now(), 0)) throw expiredOnArrival(claims, facts);
+
+    const id = await this.#cipher.tokenId(token);
+    const expiresAtMs = Math.min(sentAtMs + expiresInSeconds * 1000, claimExpiryMs(claims));
+    return { token, id, claims, issuedAtMs: sentAtMs, expiresAtMs };
+  }
+
+  async #failure(response: Response<string>, facts: RequestFacts): Promise<Error> {
+    const detail = this.#redact(errorDetail(response.body));
+    const withCode = { ...facts, remoteCode: detail?.split(':')[0] };
+    const status = response.statusCode;
+
+    if (status === 429) return this.#rateLimited(response, withCode);
+    if (status === 401 || status === 400) {
+      this.#report('rejected');
+      this.#options.log.warn({ status, remoteCode: withCode.remoteCode }, 'login rejected');
+      return new CredentialsRejectedError(withCode, detail);
+    }
+
+    this.#report('error');
+    const suffix = detail ? ` (${detail})` : '';
+    const message = `${ENDPOINT} returned HTTP ${status}${suffix}`;
+    if (status >= 500 || status === 408) return new UnavailableError(withCode, message);
+    return new RequestRejectedError(withCode, message);
+  }
+
+  async #rateLimited(response: Response<string>, facts: RequestFacts): Promise<RateLimitedError> {
+    this.#report('rate_limited');
+    const header = headerValue(response.headers['retry-after']);
+    const blockMs = parseRetryAfter(header, this.#now()) ?? DEFAULT_BLOCK_MS;
+
+    await this.#blockLogins(blockMs);
+    this.#options.log.warn({ retryAfterMs: blockMs }, 'login rate limited, logins blocked');
+    return new RateLimitedError(facts, blockMs);
+  }
+
+  // got's own error contains the request options, which contain the ClientSecret, so only its
+  // name, code and message are kept.
+  #networkError(error: unknown): Error {
+    if (!(error instanceof RequestError)) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+
+    const code = error.code ? `${error.code}: ` : '';
+    const message = this.#redact(`${ENDPOINT} failed (${code}${error.message})`) ?? ENDPOINT;
+    const cause = new Error(this.#redact(error.message));
+    cause.name = error.name;
+    Object.assign(cause, { code: error.code });
+    return new UnavailableError({ endpoint: ENDPOINT }, message, { cause });
+  }
+
+  #redact(text: string | undefined): string | undefined {
+    return text?.split(this.#options.clientSecret).join('[redacted]');
+  }
+
+  #report(result: LoginResult): void {
+    this.#options.onLogin?.(result);
+  }
+
+  #logSuccess(entry: TokenEntry, durationMs: number): void {
+    const expiresInSeconds = Math.round((entry.expiresAtMs - entry.issuedAtMs) / 1000);
+    this.#options.log.info(
+      { clientId: this.#options.clientId, claims: entry.claims, expiresInSeconds, durationMs },
+      'logged in to Nymble',
+    );
+  }
+}
+
+/**
+ * Returns when a token is due for refresh: `skewSeconds` before expiry, but never earlier than
+ * half its lifetime, so that a skew longer than the lifetime cannot force a login on every call.
+ */
+function refreshAtMs(entry: TokenEntry, skewSeconds: number): number {
+  const lifetimeMs = entry.expiresAtMs - entry.issuedAtMs;
+  return entry.expiresAtMs - Math.min(skewSeconds * 1000, lifetimeMs / 2);
+}
+
+function toHeader(entry: TokenEntry, fresh: boolean): AuthHeader {
+  return { value: entry.token, fresh, claims: entry.claims };
+}
+
+function claimExpiryMs(claims: TokenClaims): number {
+  return claims.exp === undefined ? Number.POSITIVE_INFINITY : claims.exp * 1000;
+}
+
+function decodeClaims(token: string, facts: RequestFacts): TokenClaims {
+  try {
+    return decodeTokenClaims(token);
+  } catch (error) {
+    if (!(error instanceof InvalidTokenError)) throw error;
+    const problem = `${ENDPOINT} returned an unreadable AccessToken (${error.message})`;
+    throw new InvalidResponseError(facts, problem);
+  }
+}
+
+// A token already expired by this host's clock would trigger a login on every call.
+function expiredOnArrival(claims: TokenClaims, facts: RequestFacts): InvalidResponseError {
+  const exp = new Date((claims.exp ?? 0) * 1000).toISOString();
+  return new InvalidResponseError(
+    facts,
+    `${ENDPOINT} returned an AccessToken whose exp claim (${exp}) is already past by this ` +
+      "host's clock: check the host's time synchronisation",
+  );
+}
+
+function parseJson(body: string, facts: RequestFacts): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    // A cut or non-JSON body is usually a proxy or connection problem, so it is retried.
+    throw new UnavailableError(
+      facts,
+      `${ENDPOINT} returned a body that is not valid JSON (${body.length} bytes)`,
+    );
+  }
+}
+
+function errorDetail(body: string): string | undefined {
+  try {
+    const parsed = errorBodySchema.safeParse(JSON.parse(body));
+    if (!parsed.success) return undefined;
+    const parts = [parsed.data.code, parsed.data.message].filter(Boolean);
+    return parts.length > 0 ? parts.join(': ').slice(0, 300) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+// The messages name the option but never print the ClientSecret.
+function validateOptions(options: LoginCredentialOptions): void {
+  const problems: string[] = [];
+  for (const name of ['baseUrl', 'orgCode', 'clientId', 'clientSecret'] as const) {
+    if (typeof options[name] !== 'string' || options[name] === '') {
+      problems.push(`${name} is missing`);
+    }
+  }
+  if (!Number.isInteger(options.loginsPerMinute) || options.loginsPerMinute < 1) {
+    problems.push(`loginsPerMinute must be an integer >= 1, got ${options.loginsPerMinute}`);
+  }
+  if (!Number.isFinite(options.refreshSkewSeconds) || options.refreshSkewSeconds < 0) {
+    problems.push(`refreshSkewSeconds must be >= 0, got ${options.refreshSkewSeconds}`);
+  }
+  if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
+    problems.push(`timeoutMs must be > 0, got ${options.timeoutMs}`);
+  }
+  if (problems.length > 0) {
+    throw new RangeError(`Invalid LoginCredential options: ${problems.join('; ')}`);
+  }
+}
