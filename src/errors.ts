@@ -24,6 +24,9 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** The endpoint of credential login, as `RequestFacts.endpoint` names it. */
+export const LOGIN_ENDPOINT = 'POST /api/auth/login';
+
 /** HTTP facts of a failed Nymble request, kept for dead letters and logs. Never holds headers. */
 export interface RequestFacts {
   /** Method and path without the query string, for example `GET /api/products`. */
@@ -79,6 +82,14 @@ export class RateLimitedError extends NymbleRequestError {
     const wait = retryAfterMs === undefined ? 'no Retry-After' : `Retry-After ${retryAfterMs} ms`;
     super('NYMBLE_RATE_LIMITED', `${facts.endpoint} was rate limited (HTTP 429, ${wait})`, facts);
     this.retryAfterMs = retryAfterMs;
+  }
+
+  /**
+   * True when only the login endpoint is limited. Data requests with a valid token may go on,
+   * so such a limit must not close the gate that every request checks.
+   */
+  get loginOnly(): boolean {
+    return this.facts.endpoint === LOGIN_ENDPOINT;
   }
 }
 

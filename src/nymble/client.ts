@@ -189,7 +189,8 @@ export class NymbleClient {
     context.stats.retries += 1;
     if (decision.rateLimited) {
       context.stats.rateLimitWaitMs += decision.delayMs;
-      await this.#options.gate.closeFor(decision.delayMs);
+      if (!(error as RateLimitedError).loginOnly)
+        await this.#options.gate.closeFor(decision.delayMs);
     }
     context.log.warn(
       {

@@ -24,7 +24,8 @@ export async function createNymbleClient(
     gate,
     policy: config.retry,
     timeoutMs: config.nymble.requestTimeoutMs,
-    onResponse: (endpoint, status) => metrics.httpRequests.inc({ endpoint, status: String(status) }),
+    onResponse: (endpoint, status) =>
+      metrics.httpRequests.inc({ endpoint, status: String(status) }),
   });
   return { client, gate };
 }

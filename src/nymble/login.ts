@@ -12,24 +12,17 @@
  * The ClientSecret, tokens and derived keys live only in private fields. They never reach a log
  * line, an error or Redis in plain text.
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHmac,
-  randomBytes,
-  scrypt,
-  timingSafeEqual,
-} from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { inspect } from 'node:util';
 
 import { got, RequestError, type Got, type Response } from 'got';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
 
 import {
   CredentialsRejectedError,
   InvalidResponseError,
+  LOGIN_ENDPOINT,
   RateLimitedError,
   RequestRejectedError,
   UnavailableError,
@@ -41,7 +34,15 @@ import { forgetSecret, registerSecret } from '../secrets.js';
 import { decodeTokenClaims, InvalidTokenError, isExpired } from './claims.js';
 import type { AuthHeader, CredentialProvider, TokenClaims } from './credentials.js';
 import { parseRetryAfter } from './retry-after.js';
+import {
+  BLOCK_SCRIPT,
+  DELETE_TOKEN_SCRIPT,
+  EXTEND_LOCK_SCRIPT,
+  RELEASE_LOCK_SCRIPT,
+  RESERVE_SLOT_SCRIPT,
+} from './login-scripts.js';
 import { errorBodySchema, loginResponseSchema } from './schemas.js';
+import { sameText, TokenCipher, type SharedToken } from './token-cipher.js';
 
 export type LoginResult = 'success' | 'rejected' | 'rate_limited' | 'error';
 
@@ -90,7 +91,7 @@ interface ObtainedToken {
 }
 
 const LOGIN_PATH = 'api/auth/login';
-const ENDPOINT = 'POST /api/auth/login';
+const ENDPOINT = LOGIN_ENDPOINT;
 const USER_AGENT = 'nymble-sync/0.1 (+https://github.com/nymble-sync)';
 
 /**
@@ -108,151 +109,6 @@ const POLL_INTERVAL_MS = 50;
 
 /** Added to the login timeout for the lock's lifetime, to cover the Redis reads and writes. */
 const LOCK_MARGIN_MS = 5_000;
-
-/**
- * Fixed scrypt salt prefix: it names the purpose, so that the derived key is used for nothing
- * else. OrgCode and ClientId follow it, so that two clients never share a key.
- */
-const KDF_SALT_PREFIX = 'nymble-sync/shared-login-token/aes-256-gcm+hmac-sha256/v1';
-
-const SHARED_FORMAT_VERSION = 1;
-
-// Adds a login slot unless the window is full. Returns 0 when added, or the milliseconds until
-// the oldest slot leaves the window. KEYS[1]: sorted set of login times (ms) by member.
-// ARGV: now (ms), window (ms), limit, member.
-const RESERVE_SLOT_SCRIPT = `
-local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], window)
-  return 0
-end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return math.max(1, tonumber(oldest[2]) + window - now)`;
-
-// Deletes or extends the lock only while it still contains this process's random value, so that
-// a process whose lock expired never removes the lock another process took over.
-const RELEASE_LOCK_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-
-const EXTEND_LOCK_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0`;
-
-// Deletes the shared token only when its id (a keyed hash) matches ARGV[1], so that invalidating
-// an old token never removes the newer one that another process stored.
-const DELETE_TOKEN_SCRIPT = `
-local value = redis.call('GET', KEYS[1])
-if not value then return 0 end
-local ok, record = pcall(cjson.decode, value)
-if ok and type(record) == 'table' and record.id == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0`;
-
-// Sets the block deadline (ms since the epoch) unless a later one is already set.
-const BLOCK_SCRIPT = `
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) > current then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-end
-return 1`;
-
-/** The Redis value at `keys.authToken`. Only `ciphertext` depends on the token's text. */
-const sharedTokenSchema = z.object({
-  v: z.literal(SHARED_FORMAT_VERSION),
-  id: z.string(),
-  issuedAtMs: z.number(),
-  expiresAtMs: z.number(),
-  iv: z.string(),
-  tag: z.string(),
-  ciphertext: z.string(),
-});
-
-type SharedToken = z.infer<typeof sharedTokenSchema>;
-
-/**
- * Encrypts tokens for Redis and computes their ids. Both keys come from one scrypt derivation
- * (N=16384, r=8, p=1, Node's defaults), made once per process on first use. scrypt rather than
- * HKDF, because a ClientSecret may be short enough to guess, and anyone who can read Redis could
- * test guesses against the ciphertext.
- */
-class TokenCipher {
-  readonly #secret: string;
-  readonly #salt: string;
-  #keys?: Promise<{ encryption: Buffer; identity: Buffer }>;
-
-  constructor(secret: string, orgCode: string, clientId: string) {
-    this.#secret = secret;
-    this.#salt = `${KDF_SALT_PREFIX}\0${orgCode}\0${clientId}`;
-  }
-
-  /** Returns the HMAC-SHA256 of the token, base64url: an id that does not reveal the token. */
-  async tokenId(token: string): Promise<string> {
-    const { identity } = await this.#derive();
-    return createHmac('sha256', identity).update(token).digest('base64url');
-  }
-
-  async encrypt(entry: TokenEntry): Promise<string> {
-    const { encryption } = await this.#derive();
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', encryption, iv);
-    cipher.setAAD(associatedData(entry.id, entry.issuedAtMs, entry.expiresAtMs));
-
-    const ciphertext = Buffer.concat([cipher.update(entry.token, 'utf8'), cipher.final()]);
-    const shared: SharedToken = {
-      v: SHARED_FORMAT_VERSION,
-      id: entry.id,
-      issuedAtMs: entry.issuedAtMs,
-      expiresAtMs: entry.expiresAtMs,
-      iv: iv.toString('base64url'),
-      tag: cipher.getAuthTag().toString('base64url'),
-      ciphertext: ciphertext.toString('base64url'),
-    };
-    return JSON.stringify(shared);
-  }
-
-  /** Decrypts a Redis value. Throws when it is malformed, altered or under another secret. */
-  async decrypt(value: string): Promise<{ token: string; shared: SharedToken }> {
-    const shared = sharedTokenSchema.parse(JSON.parse(value));
-    const { encryption } = await this.#derive();
-    const iv = Buffer.from(shared.iv, 'base64url');
-    const decipher = createDecipheriv('aes-256-gcm', encryption, iv);
-    decipher.setAAD(associatedData(shared.id, shared.issuedAtMs, shared.expiresAtMs));
-    decipher.setAuthTag(Buffer.from(shared.tag, 'base64url'));
-
-    const ciphertext = Buffer.from(shared.ciphertext, 'base64url');
-    const token = Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
-    if (!sameText(await this.tokenId(token), shared.id)) {
-      throw new Error('decrypted token does not match its id');
-    }
-    return { token, shared };
-  }
-
-  #derive(): Promise<{ encryption: Buffer; identity: Buffer }> {
-    this.#keys ??= new Promise((resolve, reject) => {
-      scrypt(this.#secret, this.#salt, 64, (error, key) => {
-        if (error) reject(error);
-        else resolve({ encryption: key.subarray(0, 32), identity: key.subarray(32) });
-      });
-    });
-    return this.#keys;
-  }
-}
-
-// Binds the plain-text fields to the ciphertext, so that an edited expiry fails to decrypt.
-function associatedData(id: string, issuedAtMs: number, expiresAtMs: number): Buffer {
-  return Buffer.from(`${SHARED_FORMAT_VERSION}|${id}|${issuedAtMs}|${expiresAtMs}`);
-}
-
-function sameText(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
 
 export class LoginCredential implements CredentialProvider {
   readonly method = 'login';

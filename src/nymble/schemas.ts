@@ -5,11 +5,9 @@
  */
 import { z } from 'zod';
 
-const timestamp = z
-  .string()
-  .refine((value) => !Number.isNaN(Date.parse(value)), {
-    message: 'expected an ISO 8601 timestamp',
-  });
+const timestamp = z.string().refine((value) => !Number.isNaN(Date.parse(value)), {
+  message: 'expected an ISO 8601 timestamp',
+});
 
 const money = z.number().finite();
 

@@ -48,11 +48,11 @@ export class JobLifecycle {
     );
   }
 
-  deferred(job: Job<SyncJobData>, delayMs: number, error: unknown): void {
-    this.jobLogger(job).warn(
-      { err: error, delayMs },
-      'sync deferred by rate limit, every sync queue paused',
-    );
+  deferred(job: Job<SyncJobData>, delayMs: number, loginOnly: boolean, error: unknown): void {
+    const message = loginOnly
+      ? 'sync delayed by the login rate limit'
+      : 'sync deferred by rate limit, every sync queue paused';
+    this.jobLogger(job).warn({ err: error, delayMs }, message);
   }
 
   deadLettered(job: Job<SyncJobData>, letter: StoredDeadLetter, error: unknown): void {

@@ -3,7 +3,14 @@
  * decision through src/decisions.ts. It is the only code that moves a sync job to delayed,
  * re-queues it, or dead-letters it.
  */
-import { RateLimitError, UnrecoverableError, WaitingError, type Job, type Processor } from 'bullmq';
+import {
+  DelayedError,
+  RateLimitError,
+  UnrecoverableError,
+  WaitingError,
+  type Job,
+  type Processor,
+} from 'bullmq';
 
 import { runSync, type SyncDeps, type SyncReceipt } from '../../jobs/sync-run.js';
 import type { EntityDefinition } from '../../jobs/entity.js';
@@ -13,6 +20,7 @@ import {
   ErpUnavailableError,
   ForbiddenError,
   NymbleRequestError,
+  RateLimitedError,
   ScopeNotAllowedError,
 } from '../errors.js';
 import type { Metrics } from '../metrics.js';
@@ -76,7 +84,7 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
       if (error instanceof WaitingError) throw error;
       if (deps.shutdown.aborted && isAbort(error))
         return requeueAtShutdown(deps, job, token, error);
-      throw await handleFailure(deps, job, error, stats);
+      throw await handleFailure(deps, job, token, error, stats);
     }
   };
 }
@@ -146,6 +154,7 @@ function isAbort(error: unknown): boolean {
 async function handleFailure(
   deps: ProcessorDeps,
   job: Job<SyncJobData>,
+  token: string | undefined,
   error: unknown,
   stats: RunStats,
 ): Promise<Error> {
@@ -164,25 +173,41 @@ async function handleFailure(
     },
   );
 
-  if (decision.action === 'defer') return defer(deps, job, decision.delayMs, error, stats);
+  if (decision.action === 'defer') return defer(deps, job, token, decision.delayMs, error, stats);
   if (decision.action === 'dead-letter') return deadLetter(deps, job, decision, error);
 
   deps.lifecycle.retrying(job, error);
   return error instanceof Error ? error : new Error(String(error));
 }
 
+/**
+ * Holds the job back while Nymble's rate limit lasts. An API-wide limit closes the shared gate
+ * and pauses every sync queue, so that no worker keeps calling. A limit on the login endpoint
+ * only delays this job: other workers whose token is valid may go on.
+ */
 async function defer(
   deps: ProcessorDeps,
   job: Job<SyncJobData>,
+  token: string | undefined,
   delayMs: number,
   error: unknown,
   stats: RunStats,
 ): Promise<Error> {
-  await deps.gate.closeFor(delayMs);
   await job.updateData({ ...job.data, rateLimitedSinceMs: stats.rateLimitedSinceMs ?? Date.now() });
-  await deps.queues.rateLimitAll(delayMs);
   deps.metrics.retries.inc({ entity: job.data.entity, kind: 'rate_limit' });
-  deps.lifecycle.deferred(job, delayMs, error);
+  deps.lifecycle.deferred(
+    job,
+    delayMs,
+    error instanceof RateLimitedError && error.loginOnly,
+    error,
+  );
+
+  if (error instanceof RateLimitedError && error.loginOnly) {
+    await job.moveToDelayed(Date.now() + delayMs, token);
+    return new DelayedError();
+  }
+  await deps.gate.closeFor(delayMs);
+  await deps.queues.rateLimitAll(delayMs);
   return new RateLimitError();
 }
 
