@@ -20,7 +20,7 @@ import { pageSchema } from '../src/nymble/schemas.js';
 import { pageQuery, type Watermark } from '../src/watermark.js';
 import type { EntityDefinition } from './entity.js';
 
-/** Where watermarks live; src/queue/state.ts implements it on Redis. */
+/** Storage of watermarks; src/queue/state.ts implements it on Redis. */
 export interface WatermarkStore {
   getWatermark(entity: EntityName): Promise<Watermark | undefined>;
   setWatermark(entity: EntityName, watermark: Watermark): Promise<void>;

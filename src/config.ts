@@ -1,7 +1,7 @@
 /**
  * The worker's configuration: parsed once at start from environment variables by one schema,
- * with every problem reported in one ConfigError, then frozen. docs/configuration.md lists the
- * variables; keep it in step with SCHEMA below.
+ * with every problem reported in one ConfigError, then frozen. The README's configuration table lists
+ * the variables; keep it in step with `loadConfig` below.
  */
 import { CronExpressionParser } from 'cron-parser';
 
@@ -10,7 +10,7 @@ import type { EntityName } from './erp/adapter.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-/** How the worker authenticates to Nymble: a pre-issued key, or credential login. */
+/** The worker's authentication method: a pre-issued API key, or credential login. */
 export type NymbleAuth =
   | { method: 'api-key'; apiKey: string }
   | { method: 'login'; orgCode: string; clientId: string; clientSecret: string };

@@ -1,7 +1,7 @@
 /**
  * The one place that turns a failure into what happens next: retry inside the job, defer the
- * job while Nymble's rate limit lasts, log in again, or dead-letter. The Nymble client asks it
- * between attempts and the job boundary asks it once more for what escaped the client.
+ * job while Nymble's rate limit lasts, log in again, or dead-letter. The Nymble client calls it
+ * between attempts, and the job boundary calls it once more for what escaped the client.
  * test/unit/decisions.test.ts checks it as a table.
  */
 import {
@@ -18,7 +18,7 @@ import {
   UnavailableError,
 } from './errors.js';
 
-/** Why a job or record ended in a dead-letter queue. Documented in docs/errors.md. */
+/** Reason a job or record ended in a dead-letter queue; docs/errors.md lists them. */
 export type DeadLetterReason =
   | 'unauthorized'
   | 'credentials_rejected'
@@ -48,7 +48,7 @@ export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
   'unexpected_error',
 ];
 
-/** Which schedules a dead letter pauses: none, the failing entity's, or every entity's. */
+/** Scope of the schedules a dead letter pauses: none, the failing entity's, or every entity's. */
 export type BreakerScope = 'none' | 'entity' | 'all';
 
 export type Decision =

@@ -2,7 +2,7 @@
  * Error classes of nymble-sync. Every error carries a stable `code` (documented in
  * docs/errors.md and never reused) and keeps the error it wraps as `cause`.
  *
- * Only `src/queue/decide.ts` turns these errors into queue decisions (retry now, retry later,
+ * Only `src/decisions.ts` turns these errors into queue decisions (retry now, retry later,
  * dead-letter); the code that throws them only describes what happened.
  */
 
@@ -27,7 +27,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 /** The endpoint of credential login, as `RequestFacts.endpoint` names it. */
 export const LOGIN_ENDPOINT = 'POST /api/auth/login';
 
-/** HTTP facts of a failed Nymble request, kept for dead letters and logs. Never holds headers. */
+/** HTTP facts of a failed Nymble request, kept for dead letters and logs. Never contains headers. */
 export interface RequestFacts {
   /** Method and path without the query string, for example `GET /api/products`. */
   endpoint: string;

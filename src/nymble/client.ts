@@ -56,7 +56,7 @@ export interface NymbleClientOptions {
 
 const USER_AGENT = 'nymble-sync/0.1 (+https://github.com/nymble-sync)';
 
-/** Keeps a got error's code and message but none of its request options, which hold headers. */
+/** Copies a got error's code and message but none of its request options, which contain headers. */
 function plainCause(error: unknown): Error {
   if (!(error instanceof Error)) return new Error(String(error));
 
@@ -216,8 +216,8 @@ export class NymbleClient {
     context.stats.requests += 1;
     let response: Response<string>;
     try {
-      // No abort signal here: at shutdown the request in flight finishes so that its page can
-      // be checkpointed; the per-attempt timeout bounds how long that takes.
+      // No abort signal here, because at shutdown the request in flight must finish so that its
+      // page can be checkpointed. The per-attempt timeout bounds how long that takes.
       response = await this.#http.get(path, {
         searchParams,
         headers: { 'x-api-key': auth.value },
