@@ -244,8 +244,9 @@ export function dashboardExposureProblem(http: {
   dashboardUsername?: string;
   dashboardPassword?: string;
 }): string | undefined {
-  if (isLoopbackHost(http.host)) return undefined;
-  if (http.dashboardUsername !== undefined && http.dashboardPassword !== undefined) return undefined;
+  const credentialsSet =
+    http.dashboardUsername !== undefined && http.dashboardPassword !== undefined;
+  if (isLoopbackHost(http.host) || credentialsSet) return undefined;
 
   return (
     `HTTP_HOST=${JSON.stringify(http.host)} is not a loopback address and the dashboard has no ` +

@@ -1,6 +1,6 @@
 /**
  * The HTTP server of a worker or of `nymble-sync dashboard`: Bull Board under `/dashboard`
- * (`/` redirects there), `/healthz` (the process is alive), `/readyz` (Redis answers and, in a
+ * (`/` redirects there), `/healthz` (the process is alive), `/readyz` (Redis responds and, in a
  * worker, the schedules exist and the workers consume) and `/metrics` (Prometheus text format).
  * Bound to HTTP_HOST, 127.0.0.1 by default. Only the dashboard sits behind basic auth, so that
  * probes and Prometheus scrapes need no credentials.
@@ -129,10 +129,14 @@ function scrapeCollectors(deps: HttpServerDeps) {
           open: (await deps.state.getBreaker(entity)) !== undefined,
         })),
       ),
-    tokenAgeSeconds: () =>
-      (deps.credential as { tokenAgeSeconds?: () => number | undefined } | undefined)
-        ?.tokenAgeSeconds?.(),
+    tokenAgeSeconds: () => tokenAgeSeconds(deps.credential),
   };
+}
+
+/** Returns the login token's age; undefined for an API key or without a credential. */
+function tokenAgeSeconds(credential: CredentialProvider | undefined): number | undefined {
+  const provider = credential as { tokenAgeSeconds?: () => number | undefined } | undefined;
+  return provider?.tokenAgeSeconds?.();
 }
 
 export function createHttpApp(deps: HttpServerDeps): Express {

@@ -1,0 +1,88 @@
+import type { Command } from 'commander';
+import type { Redis } from 'ioredis';
+
+import { loadConfig } from '../../config.js';
+import { createLogger, type Logger } from '../../log.js';
+import { createMetrics } from '../../metrics.js';
+import { createRedis } from '../../queue/connection.js';
+import { DeadLetters } from '../../queue/dead-letters.js';
+import { stateKeys } from '../../queue/names.js';
+import { SyncQueues } from '../../queue/queues.js';
+import { SyncState } from '../../queue/state.js';
+import { startHttpServer } from '../../server/http.js';
+import { runCommand } from '../exit.js';
+
+/** Registers `nymble-sync dashboard`: Bull Board, health and metrics without a worker. */
+export function registerDashboard(program: Command): void {
+  program
+    .command('dashboard')
+    .description(
+      'Serve the dashboard, /healthz, /readyz and /metrics without running a worker, until ' +
+        'SIGTERM or SIGINT (for workers that run elsewhere; same environment variables)',
+    )
+    .action(() => runCommand(() => serveDashboard()));
+}
+
+async function serveDashboard(): Promise<number> {
+  // NOTE: loadConfig also requires the Nymble settings (NYMBLE_BASE_URL and a credential),
+  // which this command never uses.
+  const config = loadConfig();
+  const log = createLogger({ level: config.logLevel });
+
+  const redis = createRedis(config.redisUrl, 'worker', 'nymble-sync-dashboard');
+  watchRedis(redis, log);
+  const queues = new SyncQueues(redis, config.queuePrefix);
+  const http = await startHttpServer({
+    config,
+    log,
+    metrics: createMetrics(),
+    queues,
+    state: new SyncState(redis, stateKeys(config.queuePrefix)),
+    deadLetters: new DeadLetters(queues),
+    redis,
+  }).catch(async (error: unknown) => {
+    await closeRedis(queues, redis);
+    throw error;
+  });
+  log.info({ http: http.url, readOnly: config.http.dashboardReadOnly }, 'dashboard started');
+
+  const signal = await nextSignal();
+  log.info({ signal }, 'shutdown requested');
+  await http.close();
+  await closeRedis(queues, redis);
+  log.info('dashboard stopped');
+  await new Promise<void>((resolve) => log.flush(() => resolve()));
+  return 0;
+}
+
+/** Logs a Redis outage once, not once per reconnect attempt; /readyz reports it meanwhile. */
+function watchRedis(redis: Redis, log: Logger): void {
+  let down = false;
+  redis.on('error', (error) => {
+    if (down) return;
+    down = true;
+    log.error({ err: error }, 'Redis connection lost, reconnecting');
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    log.info('Redis connection restored');
+  });
+}
+
+async function closeRedis(queues: SyncQueues, redis: Redis) {
+  await queues.close();
+  await redis.quit().catch(() => redis.disconnect());
+}
+
+function nextSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
