@@ -37,7 +37,9 @@ export function createMetrics() {
     }),
     retries: new Counter({
       name: 'nymble_sync_retries_total',
-      help: 'Retries, by entity and kind (rate_limit, transient, job).',
+      help:
+        'Retries, by entity and kind: rate_limit and transient inside a job, deferral when a long ' +
+        'rate limit re-queued the job, job when BullMQ retried the whole job.',
       labelNames: ['entity', 'kind'],
       registers,
     }),
@@ -98,6 +100,8 @@ export function createMetrics() {
     tokenAge: new Gauge({
       name: 'nymble_sync_token_age_seconds',
       help: 'Age of the login token in use; absent with an API key.',
+      // A gauge without labels always exposes a value, so the label lets reset() remove it.
+      labelNames: ['method'],
       registers,
     }),
   };
@@ -123,5 +127,5 @@ export async function refreshGauges(metrics: Metrics, collectors: ScrapeCollecto
 
   const tokenAge = collectors.tokenAgeSeconds();
   if (tokenAge === undefined) metrics.tokenAge.reset();
-  else metrics.tokenAge.set(tokenAge);
+  else metrics.tokenAge.set({ method: 'login' }, tokenAge);
 }

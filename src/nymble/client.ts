@@ -31,6 +31,8 @@ import { errorBodySchema } from './schemas.js';
 export interface RunStats {
   requests: number;
   retries: number;
+  /** The part of `retries` that followed a 429. */
+  rateLimitRetries?: number;
   rateLimitWaitMs: number;
   /** When this run first met a 429, in ms since the epoch; carried across re-queues. */
   rateLimitedSinceMs?: number;
@@ -188,6 +190,7 @@ export class NymbleClient {
 
     context.stats.retries += 1;
     if (decision.rateLimited) {
+      context.stats.rateLimitRetries = (context.stats.rateLimitRetries ?? 0) + 1;
       context.stats.rateLimitWaitMs += decision.delayMs;
       if (!(error as RateLimitedError).loginOnly)
         await this.#options.gate.closeFor(decision.delayMs);

@@ -19,17 +19,12 @@ export const DASHBOARD_PATH = '/dashboard';
 
 const REALM = 'nymble-sync dashboard';
 
-type BoardServerAdapter = Parameters<typeof createBullBoard>[0]['serverAdapter'];
-
 /** Mounts Bull Board at DASHBOARD_PATH, behind basic auth when credentials are configured. */
 export function mountDashboard(app: Express, queues: SyncQueues, http: Config['http']): void {
   const serverAdapter = new ExpressAdapter().setBasePath(DASHBOARD_PATH);
   createBullBoard({
     queues: boardQueues(queues, http.dashboardReadOnly),
-    // NOTE: @bull-board/express 9.10.1 pins its own @bull-board/api 9.10.1 while ours is 9.10.2,
-    // so TypeScript finds two declarations of the same adapter types. The shapes agree at run
-    // time (test/browser/dashboard.test.ts). The cast can go once both packages share a version.
-    serverAdapter: serverAdapter as unknown as BoardServerAdapter,
+    serverAdapter,
     options: { uiConfig: { boardTitle: 'nymble-sync', hideDocsLink: true } },
   });
 

@@ -54,10 +54,11 @@ export interface ProcessorDeps {
 export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, SyncReceipt> {
   return async (job, token) => {
     const entity = deps.entities[job.data.entity];
-    if (!entity)
+    if (!entity) {
       throw new UnrecoverableError(
         `Unknown entity ${JSON.stringify(job.data.entity)} in job ${job.id}`,
       );
+    }
 
     const stats: RunStats = {
       requests: 0,
@@ -82,11 +83,22 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
       return await finish(deps, job, token, receipt);
     } catch (error) {
       if (error instanceof WaitingError) throw error;
-      if (deps.shutdown.aborted && isAbort(error))
+      if (deps.shutdown.aborted && isAbort(error)) {
         return requeueAtShutdown(deps, job, token, error);
+      }
       throw await handleFailure(deps, job, token, error, stats);
+    } finally {
+      countRetries(deps.metrics, entity.name, stats);
     }
   };
+}
+
+/** Adds the retries and rate-limit waits made inside this job to the metrics. */
+function countRetries(metrics: Metrics, entity: EntityName, stats: RunStats): void {
+  const rateLimited = stats.rateLimitRetries ?? 0;
+  metrics.retries.inc({ entity, kind: 'rate_limit' }, rateLimited);
+  metrics.retries.inc({ entity, kind: 'transient' }, stats.retries - rateLimited);
+  metrics.rateLimitWait.inc({ entity }, stats.rateLimitWaitMs / 1000);
 }
 
 function syncDeps(deps: ProcessorDeps, job: Job<SyncJobData>): SyncDeps {
@@ -194,7 +206,7 @@ async function defer(
   stats: RunStats,
 ): Promise<Error> {
   await job.updateData({ ...job.data, rateLimitedSinceMs: stats.rateLimitedSinceMs ?? Date.now() });
-  deps.metrics.retries.inc({ entity: job.data.entity, kind: 'rate_limit' });
+  deps.metrics.retries.inc({ entity: job.data.entity, kind: 'deferral' });
   deps.lifecycle.deferred(
     job,
     delayMs,

@@ -161,21 +161,18 @@ describe('metrics endpoint', () => {
     expect(rig.simulator.stats().logins).toBe(0);
   });
 
-  // NOTE: these two fail until the metrics are fixed, so they are marked as expected failures.
-  // prom-client 15 gives a gauge without labels the value 0, even after reset(), so the token
-  // age reads 0 with an API key. Nothing increments nymble_sync_retries_total for retries inside
-  // a job, nor the rate-limit wait counter. Turn both into plain tests once they pass.
-  it.fails('omits token age with an API key', () => {
+  it('omits token age with an API key', () => {
     expect(select(samples, 'nymble_sync_token_age_seconds')).toEqual([]);
   });
 
-  it.fails('counts the in-job rate-limit retry', () => {
+  it('counts the in-job rate-limit retry', () => {
     const retries = select(samples, 'nymble_sync_retries_total', { entity: 'orders' });
     const waited = valueOf(samples, 'nymble_sync_rate_limit_wait_seconds_total', {
       entity: 'orders',
     });
 
-    expect(retries.reduce((sum, sample) => sum + sample.value, 0)).toBeGreaterThanOrEqual(1);
-    expect(waited).toBeGreaterThanOrEqual(1);
+    expect(retries.reduce((sum, sample) => sum + sample.value, 0)).toBe(1);
+    expect(valueOf(samples, 'nymble_sync_retries_total', { entity: 'orders', kind: 'rate_limit' })).toBe(1);
+    expect(waited).toBe(1);
   });
 });
