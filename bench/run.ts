@@ -40,7 +40,10 @@ const CHANGED_RECORDS = 200;
 const ROOT = resolve(import.meta.dirname, '..');
 
 const { values } = parseArgs({
-  options: { products: { type: 'string', default: '20000' }, orders: { type: 'string', default: '10000' } },
+  options: {
+    products: { type: 'string', default: '20000' },
+    orders: { type: 'string', default: '10000' },
+  },
 });
 const counts = { products: Number(values.products), orders: Number(values.orders) };
 
@@ -52,7 +55,16 @@ interface SimulatorProcess {
 }
 
 async function startSimulatorProcess(): Promise<SimulatorProcess> {
-  const args = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'simulator', '--port', '0', '--seed', '3'];
+  const args = [
+    '--import',
+    'tsx',
+    join(ROOT, 'src/cli/main.ts'),
+    'simulator',
+    '--port',
+    '0',
+    '--seed',
+    '3',
+  ];
   args.push('--products', String(counts.products), '--orders', String(counts.orders));
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
 
@@ -68,7 +80,11 @@ async function startSimulatorProcess(): Promise<SimulatorProcess> {
   });
   const { url, apiKey } = await ready;
   const control = async (path: string, body: object) => {
-    const response = await fetch(`${url}/_sim/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${url}/_sim/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return response.json();
   };
   return { url, apiKey, control, stop: () => child.kill('SIGTERM') };
@@ -121,7 +137,11 @@ async function main(): Promise<number> {
     LOG_LEVEL: 'warn',
   });
   const erp = new MockErp({ path: join(workDir, 'erp.sqlite') });
-  const app = await startWorkerApp(config, createLogger({ level: 'warn', destination: process.stderr }), { erp, http: false });
+  const app = await startWorkerApp(
+    config,
+    createLogger({ level: 'warn', destination: process.stderr }),
+    { erp, http: false },
+  );
 
   try {
     global.gc?.();
@@ -134,32 +154,65 @@ async function main(): Promise<number> {
     global.gc?.();
     const retainedHeap = process.memoryUsage().heapUsed - heapBefore;
 
-    for (const entity of Object.keys(ENTITIES)) await simulator.control('mutate', { entity, count: CHANGED_RECORDS });
+    for (const entity of Object.keys(ENTITIES))
+      await simulator.control('mutate', { entity, count: CHANGED_RECORDS });
     const incrementalStarted = performance.now();
-    const incremental = await Promise.all([syncAndWait(app, 'products'), syncAndWait(app, 'orders')]);
+    const incremental = await Promise.all([
+      syncAndWait(app, 'products'),
+      syncAndWait(app, 'orders'),
+    ]);
     const incrementalMs = performance.now() - incrementalStarted;
 
-    const records = full.reduce((sum, receipt) => sum + receipt.records.created + receipt.records.updated + receipt.records.unchanged, 0);
+    const records = full.reduce(
+      (sum, receipt) =>
+        sum + receipt.records.created + receipt.records.updated + receipt.records.unchanged,
+      0,
+    );
     const result = {
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
       counts,
-      full: { records, ms: Math.round(fullMs), recordsPerSecond: Math.round(records / (fullMs / 1000)), requests: full.reduce((sum, r) => sum + r.requests, 0) },
-      memory: { peakRssMiB: mib(peakRss), retainedHeapMiB: mib(retainedHeap), gcExposed: Boolean(global.gc) },
-      incremental: { changed: CHANGED_RECORDS * 2, ms: Math.round(incrementalMs), updated: incremental.reduce((sum, r) => sum + r.records.updated, 0), requests: incremental.reduce((sum, r) => sum + r.requests, 0) },
-      erpMatches: erp.count('products') === counts.products && erp.count('orders') === counts.orders,
+      full: {
+        records,
+        ms: Math.round(fullMs),
+        recordsPerSecond: Math.round(records / (fullMs / 1000)),
+        requests: full.reduce((sum, r) => sum + r.requests, 0),
+      },
+      memory: {
+        peakRssMiB: mib(peakRss),
+        retainedHeapMiB: mib(retainedHeap),
+        gcExposed: Boolean(global.gc),
+      },
+      incremental: {
+        changed: CHANGED_RECORDS * 2,
+        ms: Math.round(incrementalMs),
+        updated: incremental.reduce((sum, r) => sum + r.records.updated, 0),
+        requests: incremental.reduce((sum, r) => sum + r.requests, 0),
+      },
+      erpMatches:
+        erp.count('products') === counts.products && erp.count('orders') === counts.orders,
     };
     const misses = [
-      result.full.recordsPerSecond < TARGETS.minRecordsPerSecond && `throughput ${result.full.recordsPerSecond}/s < ${TARGETS.minRecordsPerSecond}/s`,
-      result.memory.peakRssMiB > TARGETS.maxPeakRssMiB && `peak RSS ${result.memory.peakRssMiB} MiB > ${TARGETS.maxPeakRssMiB} MiB`,
-      result.memory.gcExposed && result.memory.retainedHeapMiB > TARGETS.maxRetainedHeapMiB && `retained heap ${result.memory.retainedHeapMiB} MiB > ${TARGETS.maxRetainedHeapMiB} MiB`,
-      result.incremental.ms > TARGETS.maxIncrementalMs && `incremental ${result.incremental.ms} ms > ${TARGETS.maxIncrementalMs} ms`,
+      result.full.recordsPerSecond < TARGETS.minRecordsPerSecond &&
+        `throughput ${result.full.recordsPerSecond}/s < ${TARGETS.minRecordsPerSecond}/s`,
+      result.memory.peakRssMiB > TARGETS.maxPeakRssMiB &&
+        `peak RSS ${result.memory.peakRssMiB} MiB > ${TARGETS.maxPeakRssMiB} MiB`,
+      result.memory.gcExposed &&
+        result.memory.retainedHeapMiB > TARGETS.maxRetainedHeapMiB &&
+        `retained heap ${result.memory.retainedHeapMiB} MiB > ${TARGETS.maxRetainedHeapMiB} MiB`,
+      result.incremental.ms > TARGETS.maxIncrementalMs &&
+        `incremental ${result.incremental.ms} ms > ${TARGETS.maxIncrementalMs} ms`,
       !result.erpMatches && 'ERP record counts do not match the source',
     ].filter(Boolean);
 
     mkdirSync(join(ROOT, '.bench'), { recursive: true });
-    writeFileSync(join(ROOT, '.bench/latest.json'), `${JSON.stringify({ ...result, targets: TARGETS, misses }, null, 2)}\n`);
+    writeFileSync(
+      join(ROOT, '.bench/latest.json'),
+      `${JSON.stringify({ ...result, targets: TARGETS, misses }, null, 2)}\n`,
+    );
     console.log(JSON.stringify({ ...result, targets: TARGETS }, null, 2));
-    console.log(misses.length === 0 ? 'All targets met.' : `Targets missed:\n  ${misses.join('\n  ')}`);
+    console.log(
+      misses.length === 0 ? 'All targets met.' : `Targets missed:\n  ${misses.join('\n  ')}`,
+    );
     return misses.length === 0 ? 0 : 1;
   } finally {
     await app.stop();

@@ -30,7 +30,10 @@ export type ReplayResult =
   | { id: string; action: 'still-rejected'; reason: string }
   | { id: string; action: 'gone' };
 
-export async function replayDeadLetter(letter: StoredDeadLetter, deps: ReplayDeps): Promise<ReplayResult> {
+export async function replayDeadLetter(
+  letter: StoredDeadLetter,
+  deps: ReplayDeps,
+): Promise<ReplayResult> {
   if (letter.kind === 'record') return replayRecord(letter, deps);
   return resumeSync(letter, deps);
 }
@@ -50,7 +53,10 @@ async function resumeSync(letter: StoredDeadLetter, deps: ReplayDeps): Promise<R
     jobIds.push(String(job.id));
   }
   await deps.deadLetters.remove(letter.id);
-  deps.log.info({ deadLetterId: letter.id, entities, jobIds }, 'dead letter replayed, sync resumed');
+  deps.log.info(
+    { deadLetterId: letter.id, entities, jobIds },
+    'dead letter replayed, sync resumed',
+  );
   return { id: letter.id, action: 'resumed', entities, jobIds };
 }
 
@@ -58,17 +64,27 @@ async function replayRecord(letter: StoredDeadLetter, deps: ReplayDeps): Promise
   const entity = deps.entities[letter.entity];
   const recordId = letter.record?.id;
   if (!entity || !recordId || !deps.client || !deps.erp) {
-    throw new Error(`Dead letter ${letter.id} cannot be replayed: it names no record, or no Nymble client or ERP is configured`);
+    throw new Error(
+      `Dead letter ${letter.id} cannot be replayed: it names no record, or no Nymble client or ERP is configured`,
+    );
   }
 
   const context = { log: deps.log, stats: { requests: 0, retries: 0, rateLimitWaitMs: 0 } };
   let current;
   try {
-    current = await deps.client.get(`${entity.path}/${encodeURIComponent(recordId)}`, {}, entity.itemSchema, context);
+    current = await deps.client.get(
+      `${entity.path}/${encodeURIComponent(recordId)}`,
+      {},
+      entity.itemSchema,
+      context,
+    );
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
     await deps.deadLetters.remove(letter.id);
-    deps.log.info({ deadLetterId: letter.id, recordId }, 'record no longer exists in Nymble, dead letter removed');
+    deps.log.info(
+      { deadLetterId: letter.id, recordId },
+      'record no longer exists in Nymble, dead letter removed',
+    );
     return { id: letter.id, action: 'gone' };
   }
 
@@ -77,11 +93,18 @@ async function replayRecord(letter: StoredDeadLetter, deps: ReplayDeps): Promise
   const [outcome] = await deps.erp.upsert(entity.name, [record]);
   if (!outcome || outcome.outcome === 'rejected') {
     const reason = outcome?.reason ?? 'no outcome returned';
-    await deps.deadLetters.add({ ...letter, message: `ERP rejected ${entity.name} record ${recordId} again: ${reason}`, record: { id: record.id, version: record.version } });
+    await deps.deadLetters.add({
+      ...letter,
+      message: `ERP rejected ${entity.name} record ${recordId} again: ${reason}`,
+      record: { id: record.id, version: record.version },
+    });
     return { id: letter.id, action: 'still-rejected', reason };
   }
 
   await deps.deadLetters.remove(letter.id);
-  deps.log.info({ deadLetterId: letter.id, recordId, outcome: outcome.outcome, version: record.version }, 'dead letter replayed, record written');
+  deps.log.info(
+    { deadLetterId: letter.id, recordId, outcome: outcome.outcome, version: record.version },
+    'dead letter replayed, record written',
+  );
   return { id: letter.id, action: 'written', outcome: outcome.outcome };
 }

@@ -294,7 +294,9 @@ function toStoredRecord(row: RecordRow): StoredRecord {
 /** Hashes payload and fetchedUnder with sorted keys, so that key order is not a change. */
 function hashContent(record: ErpRecord): string {
   const content = { payload: record.payload, fetchedUnder: record.fetchedUnder };
-  return createHash('sha256').update(JSON.stringify(sortKeys(content))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(sortKeys(content)))
+    .digest('hex');
 }
 
 function sortKeys(value: unknown): unknown {

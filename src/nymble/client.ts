@@ -25,7 +25,7 @@ import type { Logger } from '../log.js';
 import type { AuthHeader, CredentialProvider } from './credentials.js';
 import type { RateGate } from './rate-gate.js';
 import { parseRetryAfter } from './retry-after.js';
-import { errorBodySchema } from './schemas.js';
+import { errorDetail, headerValue } from './http-response.js';
 
 /** Counters of one sync run, shared by every request the run makes. */
 export interface RunStats {
@@ -66,16 +66,6 @@ function plainCause(error: unknown): Error {
   cause.name = error.name;
   Object.assign(cause, { code: (error as { code?: string }).code });
   return cause;
-}
-
-function errorDetail(body: string): string | undefined {
-  try {
-    const parsed = errorBodySchema.safeParse(JSON.parse(body));
-    if (!parsed.success) return undefined;
-    return [parsed.data.code, parsed.data.message].filter(Boolean).join(': ').slice(0, 300);
-  } catch {
-    return undefined;
-  }
 }
 
 export class NymbleClient {
@@ -277,10 +267,6 @@ export class NymbleClient {
 // claims, so a denied key is reported as an Admin-level credential.
 function roleOfKey(auth: AuthHeader): string | undefined {
   return auth.claims ? undefined : 'Admin (API key)';
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function parseBody<T>(body: string, schema: z.ZodType<T>, facts: RequestFacts): T {

@@ -41,7 +41,8 @@ import {
   RELEASE_LOCK_SCRIPT,
   RESERVE_SLOT_SCRIPT,
 } from './login-scripts.js';
-import { errorBodySchema, loginResponseSchema } from './schemas.js';
+import { errorDetail, headerValue } from './http-response.js';
+import { loginResponseSchema } from './schemas.js';
 import { sameText, TokenCipher, type SharedToken } from './token-cipher.js';
 
 export type LoginResult = 'success' | 'rejected' | 'rate_limited' | 'error';
@@ -563,21 +564,6 @@ function parseJson(body: string, facts: RequestFacts): unknown {
       `${ENDPOINT} returned a body that is not valid JSON (${body.length} bytes)`,
     );
   }
-}
-
-function errorDetail(body: string): string | undefined {
-  try {
-    const parsed = errorBodySchema.safeParse(JSON.parse(body));
-    if (!parsed.success) return undefined;
-    const parts = [parsed.data.code, parsed.data.message].filter(Boolean);
-    return parts.length > 0 ? parts.join(': ').slice(0, 300) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 // The messages name the option but never print the ClientSecret.

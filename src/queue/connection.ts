@@ -5,6 +5,8 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 
+import type { Logger } from '../log.js';
+
 export type ConnectionRole = 'worker' | 'command';
 
 export function createRedis(url: string, role: ConnectionRole, connectionName: string): Redis {
@@ -58,4 +60,19 @@ export function redactUrl(url: string): string {
   const parsed = new URL(url);
   if (parsed.password) parsed.password = 'redacted';
   return parsed.toString();
+}
+
+/** Logs a Redis outage once when it starts and once when it ends, not once per reconnect attempt. */
+export function logRedisOutages(redis: Redis, log: Logger): void {
+  let down = false;
+  redis.on('error', (error) => {
+    if (down) return;
+    down = true;
+    log.error({ err: error }, 'Redis connection lost, reconnecting');
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    log.info('Redis connection restored');
+  });
 }

@@ -18,7 +18,12 @@ const PRODUCT_LINES: readonly ProductLine[] = [
     category: 'Fasteners',
     code: 'FST',
     items: [
-      'Hex Bolt', 'Socket Cap Screw', 'Wood Screw', 'Flat Washer', 'Lock Nut', 'Carriage Bolt',
+      'Hex Bolt',
+      'Socket Cap Screw',
+      'Wood Screw',
+      'Flat Washer',
+      'Lock Nut',
+      'Carriage Bolt',
     ],
     qualifiers: ['Stainless Steel', 'Zinc-Plated Steel', 'Brass', 'Galvanized Steel', 'Nylon'],
     sizes: ['M4', 'M5', 'M6', 'M8', 'M10', 'M12', '1/4 in', '3/8 in'],
@@ -30,7 +35,11 @@ const PRODUCT_LINES: readonly ProductLine[] = [
     category: 'Hand Tools',
     code: 'HND',
     items: [
-      'Claw Hammer', 'Combination Wrench', 'Adjustable Wrench', 'Utility Knife', 'Tape Measure',
+      'Claw Hammer',
+      'Combination Wrench',
+      'Adjustable Wrench',
+      'Utility Knife',
+      'Tape Measure',
     ],
     qualifiers: ['Professional', 'Heavy-Duty', 'Compact', 'Insulated', 'Ergonomic'],
     sizes: ['6 in', '8 in', '10 in', '12 in', '16 oz', '25 ft'],
@@ -52,7 +61,11 @@ const PRODUCT_LINES: readonly ProductLine[] = [
     category: 'Electrical',
     code: 'ELC',
     items: [
-      'Extension Cord', 'Cable Tie Pack', 'Wire Connector Kit', 'LED Work Light', 'Junction Box',
+      'Extension Cord',
+      'Cable Tie Pack',
+      'Wire Connector Kit',
+      'LED Work Light',
+      'Junction Box',
     ],
     qualifiers: ['Outdoor', 'Heavy-Duty', 'Weatherproof', 'Flame-Retardant', 'Industrial'],
     sizes: ['10 m', '25 m', '100-Pack', '20 A', '30 W', '4 in'],
@@ -84,7 +97,11 @@ const PRODUCT_LINES: readonly ProductLine[] = [
     category: 'Adhesives',
     code: 'ADH',
     items: [
-      'Epoxy Adhesive', 'Construction Adhesive', 'Silicone Sealant', 'Threadlocker', 'Duct Tape',
+      'Epoxy Adhesive',
+      'Construction Adhesive',
+      'Silicone Sealant',
+      'Threadlocker',
+      'Duct Tape',
     ],
     qualifiers: ['Clear', 'Fast-Set', 'High-Strength', 'Waterproof', 'Medium-Strength'],
     sizes: ['50 ml', '300 ml', '10 g', '48 mm x 50 m', '2-Pack'],
@@ -149,13 +166,35 @@ function randomPrice(random: Random, min: number, max: number): number {
 }
 
 const COMPANY_PREFIXES = [
-  'Acme', 'Northwind', 'Blue Ridge', 'Summit', 'Harbor', 'Pioneer', 'Cedar', 'Ironwood',
-  'Lakeside', 'Redstone', 'Silverline', 'Granite', 'Maple', 'Riverbend', 'Keystone', 'Frontier',
+  'Acme',
+  'Northwind',
+  'Blue Ridge',
+  'Summit',
+  'Harbor',
+  'Pioneer',
+  'Cedar',
+  'Ironwood',
+  'Lakeside',
+  'Redstone',
+  'Silverline',
+  'Granite',
+  'Maple',
+  'Riverbend',
+  'Keystone',
+  'Frontier',
 ];
 
 const COMPANY_SUFFIXES = [
-  'Construction', 'Builders', 'Supply Co.', 'Industrial', 'Mechanical', 'Electric',
-  'Plumbing', 'Fabrication', 'Maintenance', 'Contractors',
+  'Construction',
+  'Builders',
+  'Supply Co.',
+  'Industrial',
+  'Mechanical',
+  'Electric',
+  'Plumbing',
+  'Fabrication',
+  'Maintenance',
+  'Contractors',
 ];
 
 /** Returns a company name such as 'Granite Mechanical'. */
@@ -165,6 +204,9 @@ export function companyName(random: Random): string {
 
 /** Returns a mailbox under example.com, a domain reserved for documentation. */
 export function companyEmail(name: string, customerNumber: string): string {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
   return `purchasing+${customerNumber.toLowerCase()}@${slug}.example.com`;
 }

@@ -17,12 +17,27 @@ import {
 /** Stored fields that `updateRecord` may set, by entity. Id and UpdatedAt are managed. */
 const PATCHABLE_FIELDS: Readonly<Record<Entity, readonly string[]>> = {
   products: [
-    'Sku', 'Name', 'Description', 'Category', 'BasePriceUsd', 'StockQuantity', 'Active',
+    'Sku',
+    'Name',
+    'Description',
+    'Category',
+    'BasePriceUsd',
+    'StockQuantity',
+    'Active',
     'CreatedAt',
   ],
   orders: [
-    'OrderNumber', 'CustomerNumber', 'SalesRepId', 'Status', 'CurrencyCode', 'Lines',
-    'Subtotal', 'Tax', 'Total', 'PlacedAt', 'CreatedAt',
+    'OrderNumber',
+    'CustomerNumber',
+    'SalesRepId',
+    'Status',
+    'CurrencyCode',
+    'Lines',
+    'Subtotal',
+    'Tax',
+    'Total',
+    'PlacedAt',
+    'CreatedAt',
   ],
 };
 

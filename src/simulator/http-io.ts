@@ -32,7 +32,8 @@ export function sendMalformed(response: ServerResponse, kind: MalformedKind, bod
     return;
   }
   if (kind === 'not-json') {
-    const page = '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>' +
+    const page =
+      '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>' +
       '<body><h1>502 Bad Gateway</h1><p>The upstream server did not respond.</p></body></html>';
     sendText(response, 200, page, 'text/html; charset=utf-8');
     return;

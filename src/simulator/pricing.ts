@@ -23,7 +23,7 @@ export const TAX_RATES: Readonly<Record<string, number>> = {
 
 /** Rounds to 2 decimals, half away from zero, so 1.005 becomes 1.01. */
 export function roundMoney(amount: number): number {
-  return Math.sign(amount) * Math.round((Math.abs(amount) + Number.EPSILON) * 100) / 100;
+  return (Math.sign(amount) * Math.round((Math.abs(amount) + Number.EPSILON) * 100)) / 100;
 }
 
 export function isPriceTier(value: unknown): value is string {

@@ -131,11 +131,7 @@ export interface RecordedRequest {
 }
 
 export type FaultKind =
-  | 'rate-limit'
-  | 'server-error'
-  | 'reset-connection'
-  | 'malformed-page'
-  | 'latency';
+  'rate-limit' | 'server-error' | 'reset-connection' | 'malformed-page' | 'latency';
 
 export interface SimulatorStats {
   /** Requests to /api/* and other non-control paths, oldest first. */

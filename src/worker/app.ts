@@ -19,7 +19,7 @@ import type { NymbleClient } from '../nymble/client.js';
 import { createNymbleClient } from '../nymble/create-client.js';
 import type { CredentialProvider } from '../nymble/credentials.js';
 import { Breaker } from '../queue/breaker.js';
-import { createRedis } from '../queue/connection.js';
+import { createRedis, logRedisOutages } from '../queue/connection.js';
 import { DeadLetters } from '../queue/dead-letters.js';
 import { stateKeys, syncQueueName } from '../queue/names.js';
 import { SyncQueues, type SyncJobData } from '../queue/queues.js';
@@ -69,7 +69,7 @@ export async function startWorkerApp(
   options: WorkerAppOptions = {},
 ): Promise<WorkerApp> {
   const redis = createRedis(config.redisUrl, 'worker', 'nymble-sync-worker');
-  watchRedis(redis, log);
+  logRedisOutages(redis, log);
 
   const metrics = createMetrics();
   const keys = stateKeys(config.queuePrefix);
@@ -194,21 +194,6 @@ function createWorker(
   // `job` is undefined when BullMQ fails a job it could not load, so nothing here depends on it.
   worker.on('failed', (job, error) => events.emit('failed', entity, job?.id, error));
   return worker;
-}
-
-/** Logs Redis connection errors once per outage rather than once per reconnect attempt. */
-function watchRedis(redis: Redis, log: Logger): void {
-  let down = false;
-  redis.on('error', (error) => {
-    if (down) return;
-    down = true;
-    log.error({ err: error }, 'Redis connection lost, reconnecting');
-  });
-  redis.on('ready', () => {
-    if (!down) return;
-    down = false;
-    log.info('Redis connection restored');
-  });
 }
 
 interface StopParts {

@@ -24,10 +24,15 @@ async function readKey(redis: Redis, key: string): Promise<string> {
 }
 
 /** Returns `key: secret` for each Redis value that contains one of the secrets. */
-export async function findSecretsInRedis(redis: Redis, prefix: string, secrets: readonly string[]): Promise<string[]> {
+export async function findSecretsInRedis(
+  redis: Redis,
+  prefix: string,
+  secrets: readonly string[],
+): Promise<string[]> {
   const found: string[] = [];
   for (const [key, value] of await dumpRedisValues(redis, prefix)) {
-    for (const secret of secrets) if (value.includes(secret)) found.push(`${key}: ${secret.slice(0, 4)}…`);
+    for (const secret of secrets)
+      if (value.includes(secret)) found.push(`${key}: ${secret.slice(0, 4)}…`);
   }
   return found;
 }

@@ -4,40 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { WorkerApp } from '../../src/worker/app.js';
-import { ROOT, createRig, syncNow, waitFor, type TestRig } from '../helpers/harness.js';
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Commands are spawned through tsx, which needs a moment to start. */
-const CLI_TIMEOUT_MS = 60_000;
-
-function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args],
-    {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-
-  const timer = setTimeout(() => child.kill('SIGKILL'), CLI_TIMEOUT_MS);
-  return new Promise((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-}
+import { createRig, ROOT, runCli, syncNow, waitFor, type TestRig } from '../helpers/harness.js';
 
 /** Returns the names listed under `Commands:` in commander's help output, without `help`. */
 function subcommandsIn(help: string): string[] {
@@ -74,7 +41,7 @@ describe('command line', () => {
     const result = await runCli(['status'], env);
 
     expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
+    expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^ +products +orders$/m);
     expect(result.stdout).toMatch(/^last run +succeeded +succeeded$/m);
     expect(result.stdout).toMatch(/^created +\d+ +\d+$/m);
@@ -86,7 +53,7 @@ describe('command line', () => {
 
   it('status --json prints every field', async () => {
     const result = await runCli(['status', '--json'], env);
-    expect(result.code).toBe(0);
+    expect(result.status).toBe(0);
 
     const { entities } = JSON.parse(result.stdout);
     const products = entities.products;
@@ -107,7 +74,7 @@ describe('command line', () => {
     const result = await runCli(['sync', 'products', '--wait', '--timeout-seconds', '50'], env);
 
     expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
+    expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^Started a sync of products \(job \S+\)\.$/m);
     expect(result.stdout).toContain('products sync completed');
     expect(result.stdout).toContain('0 created, 5 updated, 0 unchanged, 0 rejected');
@@ -121,10 +88,10 @@ describe('command line', () => {
       const first = await runCli(['sync', 'orders'], env);
       const second = await runCli(['sync', 'orders'], env);
 
-      expect(first.code).toBe(0);
+      expect(first.status).toBe(0);
       expect(first.stdout).toMatch(/^Started a sync of orders \(job (\S+)\)\.$/m);
       const jobId = /job (\S+)\)/.exec(first.stdout)?.[1];
-      expect(second.code).toBe(0);
+      expect(second.status).toBe(0);
       expect(second.stdout).toContain(
         `A sync of orders is already waiting (job ${jobId}), so no second one was started.`,
       );
@@ -136,7 +103,7 @@ describe('command line', () => {
   it('sync rejects an unknown entity', async () => {
     const result = await runCli(['sync', 'invoices'], env);
 
-    expect(result.code).toBe(2);
+    expect(result.status).toBe(2);
     expect(result.stderr).toContain('Invalid entity "invoices"');
     expect(result.stderr).toContain('use one of products, orders');
     expect(result.stdout).toBe('');
@@ -146,11 +113,11 @@ describe('command line', () => {
     const table = await runCli(['schedules', 'list'], env);
     const json = await runCli(['schedules', 'list', '--json'], env);
 
-    expect(table.code).toBe(0);
+    expect(table.status).toBe(0);
     expect(table.stdout).toMatch(/^ID +ENTITY +EVERY \/ PATTERN +TZ +NEXT RUN$/m);
     expect(table.stdout).toMatch(/^sync-products-schedule +products +every 3600 s +- +\S+Z/m);
     expect(table.stdout).toMatch(/^sync-orders-schedule +orders +every 3600 s +- +\S+Z/m);
-    expect(json.code).toBe(0);
+    expect(json.status).toBe(0);
     const entries = JSON.parse(json.stdout) as Array<{ id: string; every: number }>;
     expect(entries.map((entry) => entry.id).sort()).toEqual([
       'sync-orders-schedule',
@@ -167,7 +134,7 @@ describe('command line', () => {
       const result = await runCli([...path, '--help'], env);
       const name = ['nymble-sync', ...path].join(' ');
 
-      expect(result.code, `${name} --help exit code`).toBe(0);
+      expect(result.status, `${name} --help exit code`).toBe(0);
       expect(result.stdout, `${name} --help usage`).toContain(`Usage: ${name}`);
       expect(descriptionIn(result.stdout), `${name} --help description`).not.toBe('');
       checked.push(name);
@@ -238,7 +205,7 @@ describe('command line', () => {
   it('dashboard rejects a public host without credentials', async () => {
     const result = await runCli(['dashboard'], rig.env({ HTTP_HOST: '0.0.0.0' }));
 
-    expect(result.code).toBe(2);
+    expect(result.status).toBe(2);
     expect(result.stderr).toContain('HTTP_HOST="0.0.0.0" is not a loopback address');
     expect(result.stderr).toContain('DASHBOARD_USERNAME and DASHBOARD_PASSWORD');
   });
@@ -250,12 +217,12 @@ describe('command line', () => {
     const result = await runCli(['sync', 'products', '--full', '--wait'], env);
     const status = await runCli(['status'], env);
 
-    expect(result.code).toBe(1);
+    expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/The sync of products \(job \S+\) failed: unauthorized: /);
     expect(result.stderr).toContain(
       'A dead letter was written (products/sync.unauthorized); nymble-sync dlq list shows it.',
     );
-    expect(status.code).toBe(0);
+    expect(status.status).toBe(0);
     expect(status.stdout).toMatch(/^last run +failed: unauthorized/m);
     expect(status.stdout).toMatch(/^blocked +yes: unauthorized/m);
     expect(status.stdout).toContain('products is blocked since ');

@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { freePort } from '../../src/cli/local-redis.js';
 import { REDIS_URL, runCli } from '../helpers/harness.js';
 
-const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn' };
+const baseEnv = {
+  PATH: process.env.PATH ?? '',
+  HOME: process.env.HOME ?? '/tmp',
+  LOG_LEVEL: 'warn',
+};
 
 async function leftoverKeys(prefix: string): Promise<number> {
   const redis = new Redis(REDIS_URL);
@@ -15,7 +19,11 @@ async function leftoverKeys(prefix: string): Promise<number> {
 
 describe('demo --once', () => {
   it('syncs everything and verifies the ERP', async () => {
-    const result = await runCli(['demo', '--once', '--products', '400', '--orders', '250'], { ...baseEnv, REDIS_URL }, 60_000);
+    const result = await runCli(
+      ['demo', '--once', '--products', '400', '--orders', '250'],
+      { ...baseEnv, REDIS_URL },
+      60_000,
+    );
     const prefix = /key prefix (\S+)\)/.exec(result.stdout)?.[1];
 
     expect(result.status).toBe(0);
@@ -29,7 +37,11 @@ describe('demo --once', () => {
   it('starts a private Redis when none answers', async () => {
     const unused = `redis://127.0.0.1:${await freePort()}`;
 
-    const result = await runCli(['demo', '--once', '--products', '50', '--orders', '30'], { ...baseEnv, REDIS_URL: unused }, 60_000);
+    const result = await runCli(
+      ['demo', '--once', '--products', '50', '--orders', '30'],
+      { ...baseEnv, REDIS_URL: unused },
+      60_000,
+    );
 
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('private redis-server');

@@ -80,7 +80,12 @@ describe('dlq command', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('orders/sync.unauthorized: resumed orders');
     await waitFor(
-      () => compareErpWithSource('orders', rig.simulator.snapshot('orders'), rig.openErp().list('orders')).matches,
+      () =>
+        compareErpWithSource(
+          'orders',
+          rig.simulator.snapshot('orders'),
+          rig.openErp().list('orders'),
+        ).matches,
       'orders to match the source',
     );
     expect(await app.queues.sync.orders.isPaused()).toBe(false);
@@ -95,7 +100,9 @@ describe('dlq command', () => {
     expect(stillBad.stdout).toContain('rejected the current version again');
     expect(fixed.status).toBe(0);
     expect(fixed.stdout).toContain('current version fetched and written (updated)');
-    expect((rig.openErp().get('products', rejectedId)?.payload as { Sku: string }).Sku).toBe('SKU-FIXED-7');
+    expect((rig.openErp().get('products', rejectedId)?.payload as { Sku: string }).Sku).toBe(
+      'SKU-FIXED-7',
+    );
   });
 
   it('purges only with --yes', async () => {

@@ -18,7 +18,9 @@ async function syncFails(app: WorkerApp, entity: Entity): Promise<string> {
   const { job } = await app.queues.requestSync(entity);
   return waitFor(async () => {
     const current = await app.queues.sync[entity].getJob(job.id!);
-    return (await current?.getState()) === 'failed' ? (current?.failedReason ?? 'failed') : undefined;
+    return (await current?.getState()) === 'failed'
+      ? (current?.failedReason ?? 'failed')
+      : undefined;
   }, `failure of the ${entity} sync`);
 }
 
@@ -86,7 +88,9 @@ describe('failure semantics', () => {
     expect(await app.deadLetters.list({ entity: 'products' })).toHaveLength(0);
     expect(await app.queues.sync.products.isPaused()).toBe(false);
     await waitFor(
-      () => compareErpWithSource('products', rig.simulator.snapshot('products'), erp.list('products')).matches,
+      () =>
+        compareErpWithSource('products', rig.simulator.snapshot('products'), erp.list('products'))
+          .matches,
       'products in the ERP to match the source',
     );
     expect(await app.breaker.get('products')).toBeUndefined();
@@ -145,13 +149,17 @@ describe('failure semantics', () => {
     const products = await syncNow(app, 'products');
     const orders = await syncNow(app, 'orders');
 
-    expect(requestsTo(rig, '/api/products').map((request) => request.status)).toEqual([503, 503, 503, 200]);
+    expect(requestsTo(rig, '/api/products').map((request) => request.status)).toEqual([
+      503, 503, 503, 200,
+    ]);
     expect(requestsTo(rig, '/api/orders').map((request) => request.status)).toEqual([0, 0, 200]);
     expect(products.retries).toBe(3);
     expect(products.records.updated).toBe(4);
     expect(orders.records.updated).toBe(2);
     for (const entity of ['products', 'orders'] as const) {
-      expect(compareErpWithSource(entity, rig.simulator.snapshot(entity), erp.list(entity)).matches).toBe(true);
+      expect(
+        compareErpWithSource(entity, rig.simulator.snapshot(entity), erp.list(entity)).matches,
+      ).toBe(true);
     }
   });
 
@@ -166,7 +174,10 @@ describe('failure semantics', () => {
     await syncNow(app, 'products');
 
     expect(requests).toHaveLength(5);
-    const [letter] = await app.deadLetters.list({ entity: 'products', reason: 'transient_exhausted' });
+    const [letter] = await app.deadLetters.list({
+      entity: 'products',
+      reason: 'transient_exhausted',
+    });
     expect(letter?.status).toBe(502);
     expect(letter?.attempts).toBe(5);
     expect(await app.queues.sync.products.isPaused()).toBe(false);
@@ -176,11 +187,17 @@ describe('failure semantics', () => {
   it('retries a truncated page, dead-letters a wrong shape', async () => {
     rig.simulator.mutate('products', 1);
     rig.simulator.resetStats();
-    rig.simulator.setFaults({ path: '/api/products', malformedPages: { count: 1, kind: 'truncated' } });
+    rig.simulator.setFaults({
+      path: '/api/products',
+      malformedPages: { count: 1, kind: 'truncated' },
+    });
     const retried = await syncNow(app, 'products');
 
     rig.simulator.mutate('products', 1);
-    rig.simulator.setFaults({ path: '/api/products', malformedPages: { count: 1, kind: 'invalid-schema' } });
+    rig.simulator.setFaults({
+      path: '/api/products',
+      malformedPages: { count: 1, kind: 'invalid-schema' },
+    });
     await syncFails(app, 'products');
     rig.simulator.clearFaults();
     await syncNow(app, 'products');
@@ -212,7 +229,9 @@ describe('failure semantics', () => {
     expect(result.action).toBe('written');
     expect(requestsTo(rig, `/api/products/${badId}`)).toHaveLength(1);
     expect((erp.get('products', badId!)?.payload as { Sku: string }).Sku).toBe('FIXED-001');
-    expect(await app.deadLetters.list({ entity: 'products', reason: 'erp_rejected' })).toHaveLength(0);
+    expect(await app.deadLetters.list({ entity: 'products', reason: 'erp_rejected' })).toHaveLength(
+      0,
+    );
   });
 
   it('leaves no secret in logs or Redis', async () => {

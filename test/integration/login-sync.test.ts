@@ -38,16 +38,32 @@ describe('sync with credential login', () => {
     const { app, log } = await rig.startWorker({ ...ADMIN, NYMBLE_PAGE_SIZE: '10' });
     const checkpoint = `${rig.prefix}:nymble-sync:watermark:products`;
 
-    await waitFor(async () => (await rig!.redis.hget(checkpoint, 'id')) !== null, 'the first products page');
+    await waitFor(
+      async () => (await rig!.redis.hget(checkpoint, 'id')) !== null,
+      'the first products page',
+    );
     rig.simulator.advanceClock(3_601_000);
-    await waitFor(() => app.state.getLastSuccess('products'), 'the products sync to finish', 30_000);
+    await waitFor(
+      () => app.state.getLastSuccess('products'),
+      'the products sync to finish',
+      30_000,
+    );
 
-    const statuses = rig.simulator.stats().requests.filter((request) => request.path === '/api/products').map((request) => request.status);
+    const statuses = rig.simulator
+      .stats()
+      .requests.filter((request) => request.path === '/api/products')
+      .map((request) => request.status);
     expect(statuses.filter((status) => status === 401)).toHaveLength(1);
     expect(loginStatuses(rig)).toEqual([200, 200]);
     expect(await app.deadLetters.list()).toEqual([]);
     expect(log.messages('token rejected, logging in again')).toHaveLength(1);
-    expect(compareErpWithSource('products', rig.simulator.snapshot('products'), rig.openErp().list('products')).matches).toBe(true);
+    expect(
+      compareErpWithSource(
+        'products',
+        rig.simulator.snapshot('products'),
+        rig.openErp().list('products'),
+      ).matches,
+    ).toBe(true);
   });
 
   it('dead-letters rotated credentials and pauses all', async () => {
@@ -79,7 +95,9 @@ describe('sync with credential login', () => {
     const queues = new SyncQueues(rig.redis, rig.prefix);
 
     await waitFor(
-      async () => (await queues.sync.products.getCompletedCount()) > 0 && (await queues.sync.orders.getCompletedCount()) > 0,
+      async () =>
+        (await queues.sync.products.getCompletedCount()) > 0 &&
+        (await queues.sync.orders.getCompletedCount()) > 0,
       'both boot syncs',
       30_000,
     );
@@ -104,7 +122,9 @@ describe('sync with credential login', () => {
 
     expect(letter?.message).toContain('role Customer');
     expect(letter?.message).toContain('NYMBLE_ALLOW_SCOPED_SYNC=true');
-    expect(rig.simulator.stats().requests.filter((request) => request.path === '/api/orders')).toHaveLength(0);
+    expect(
+      rig.simulator.stats().requests.filter((request) => request.path === '/api/orders'),
+    ).toHaveLength(0);
 
     const allowed = await rig.startWorker({ ...CUSTOMER, NYMBLE_ALLOW_SCOPED_SYNC: 'true' });
     await allowed.app.breaker.close('products');
@@ -112,12 +132,24 @@ describe('sync with credential login', () => {
     await syncNow(allowed.app, 'orders');
     await syncNow(allowed.app, 'products');
 
-    const view = { role: 'Customer', customerNumber: 'CUST456', priceTier: 'Wholesale', currencyCode: 'USD' };
+    const view = {
+      role: 'Customer',
+      customerNumber: 'CUST456',
+      priceTier: 'Wholesale',
+      currencyCode: 'USD',
+    };
     const erp = rig.openErp();
-    expect(compareErpWithSource('orders', rig.simulator.snapshot('orders', view), erp.list('orders')).matches).toBe(true);
+    expect(
+      compareErpWithSource('orders', rig.simulator.snapshot('orders', view), erp.list('orders'))
+        .matches,
+    ).toBe(true);
     expect(erp.count('orders')).toBeLessThan(60);
-    for (const record of erp.list('orders')) expect(record.fetchedUnder).toEqual({ priceTier: 'Wholesale', currencyCode: 'USD' });
-    expect(erp.list('products')[0]?.fetchedUnder).toEqual({ priceTier: 'Wholesale', currencyCode: 'USD' });
+    for (const record of erp.list('orders'))
+      expect(record.fetchedUnder).toEqual({ priceTier: 'Wholesale', currencyCode: 'USD' });
+    expect(erp.list('products')[0]?.fetchedUnder).toEqual({
+      priceTier: 'Wholesale',
+      currencyCode: 'USD',
+    });
   });
 
   it('preflight fails a Customer, passes Admin and keys', async () => {

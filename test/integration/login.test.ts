@@ -15,11 +15,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import {
-  CredentialsRejectedError,
-  RateLimitedError,
-  UnavailableError,
-} from '../../src/errors.js';
+import { CredentialsRejectedError, RateLimitedError, UnavailableError } from '../../src/errors.js';
 import type { AuthHeader } from '../../src/nymble/credentials.js';
 import {
   LoginCredential,

@@ -172,7 +172,9 @@ describe('metrics endpoint', () => {
     });
 
     expect(retries.reduce((sum, sample) => sum + sample.value, 0)).toBe(1);
-    expect(valueOf(samples, 'nymble_sync_retries_total', { entity: 'orders', kind: 'rate_limit' })).toBe(1);
+    expect(
+      valueOf(samples, 'nymble_sync_retries_total', { entity: 'orders', kind: 'rate_limit' }),
+    ).toBe(1);
     expect(waited).toBe(1);
   });
 });

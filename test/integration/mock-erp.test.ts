@@ -456,8 +456,14 @@ describe('MockErp across processes', () => {
     const goFile = path.join(tempDir, 'go');
     fs.writeFileSync(path.join(tempDir, 'writer.mjs'), WRITER_SCRIPT);
 
-    const args = (writer: number) =>
-      [MOCK_ERP_MODULE, file, goFile, String(writer), String(rounds), String(ids)];
+    const args = (writer: number) => [
+      MOCK_ERP_MODULE,
+      file,
+      goFile,
+      String(writer),
+      String(rounds),
+      String(ids),
+    ];
     const writers = [startWriter(args(0)), startWriter(args(1))];
     await Promise.all(writers.map((writer) => writer.ready));
     fs.writeFileSync(goFile, '');

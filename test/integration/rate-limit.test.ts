@@ -11,11 +11,23 @@ describe('rate limits across worker processes', () => {
   beforeAll(async () => {
     rig = await createRig('rate-limit', { products: 30, orders: 30 });
     queues = new SyncQueues(rig.redis, rig.prefix);
-    const env = { RATE_LIMIT_INLINE_WAIT_MAX_MS: '1000', RATE_LIMIT_BUDGET_MS: '6000', NYMBLE_PAGE_SIZE: '100' };
+    const env = {
+      RATE_LIMIT_INLINE_WAIT_MAX_MS: '1000',
+      RATE_LIMIT_BUDGET_MS: '6000',
+      NYMBLE_PAGE_SIZE: '100',
+    };
     workers = [rig.spawnWorker(env), rig.spawnWorker(env)];
-    await waitFor(() => workers.every((worker) => worker.output().includes('worker started')), 'both workers to start');
+    await waitFor(
+      () => workers.every((worker) => worker.output().includes('worker started')),
+      'both workers to start',
+    );
     // Both entities sync once at boot; wait for that so the test starts from a quiet API.
-    await waitFor(async () => (await queues.sync.orders.getCompletedCount()) > 0 && (await queues.sync.products.getCompletedCount()) > 0, 'first syncs');
+    await waitFor(
+      async () =>
+        (await queues.sync.orders.getCompletedCount()) > 0 &&
+        (await queues.sync.products.getCompletedCount()) > 0,
+      'first syncs',
+    );
   });
 
   afterAll(async () => {
@@ -32,7 +44,10 @@ describe('rate limits across worker processes', () => {
     rig.simulator.setFaults({ path: '/api/products', rateLimit: { count: 1, retryAfter: '4' } });
 
     await queues.requestSync('products');
-    const limited = await waitFor(() => rig.simulator.stats().requests.find((request) => request.status === 429), 'the 429');
+    const limited = await waitFor(
+      () => rig.simulator.stats().requests.find((request) => request.status === 429),
+      'the 429',
+    );
     // The other worker is free and an orders sync is waiting: it must still hold off.
     await queues.requestSync('orders');
     await waitFor(
@@ -66,7 +81,9 @@ describe('rate limits across worker processes', () => {
     expect(letter.reason).toBe('rate_limit_exhausted');
     expect(letter.status).toBe(429);
     expect(elapsed).toBeLessThan(6_000 + 3_000);
-    const attempts = rig.simulator.stats().requests.filter((request) => request.path === '/api/orders');
+    const attempts = rig.simulator
+      .stats()
+      .requests.filter((request) => request.path === '/api/orders');
     expect(attempts.length).toBeGreaterThanOrEqual(3);
     expect(attempts.length).toBeLessThanOrEqual(8);
   });

@@ -543,10 +543,12 @@ describe('records and paging', () => {
     expect(product.Sku).toBe('bad sku');
     expect(product.Price).toBe(10);
     expect(snapshot[snapshot.length - 1].Id).toBe('prod_000010');
-    expect(() => simulator.updateRecord('products', 'prod_000010', { Price: 3 }))
-      .toThrow(/BasePriceUsd/);
-    expect(() => simulator.updateRecord('products', 'prod_999999', { Sku: 'X' }))
-      .toThrow(/prod_999999/);
+    expect(() => simulator.updateRecord('products', 'prod_000010', { Price: 3 })).toThrow(
+      /BasePriceUsd/,
+    );
+    expect(() => simulator.updateRecord('products', 'prod_999999', { Sku: 'X' })).toThrow(
+      /prod_999999/,
+    );
   });
 
   it('addRecords appends newest records', async () => {
@@ -922,9 +924,13 @@ describe('documented curl examples', () => {
     });
 
     const loginOutput = await execFileAsync('curl', [
-      '-X', 'POST', `${simulator.url}/api/auth/login`,
-      '-H', 'Content-Type: application/json',
-      '-d', `{
+      '-X',
+      'POST',
+      `${simulator.url}/api/auth/login`,
+      '-H',
+      'Content-Type: application/json',
+      '-d',
+      `{
     "OrgCode": "org_52a3021e813",
     "ClientId": "your-client-id",
     "ClientSecret": "your-client-secret"
@@ -937,9 +943,13 @@ describe('documented curl examples', () => {
 
     for (const key of [loginBody.AccessToken as string, 'your-api-key']) {
       const productsOutput = await execFileAsync('curl', [
-        '-X', 'GET', `${simulator.url}/api/products`,
-        '-H', `x-api-key: ${key}`,
-        '-H', 'Accept: application/json',
+        '-X',
+        'GET',
+        `${simulator.url}/api/products`,
+        '-H',
+        `x-api-key: ${key}`,
+        '-H',
+        'Accept: application/json',
       ]);
       const page = JSON.parse(productsOutput.stdout) as Page;
       expect(page.Items).toHaveLength(60);

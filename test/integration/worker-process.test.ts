@@ -30,9 +30,17 @@ describe('worker process', () => {
     const workers = [rig.spawnWorker(env), rig.spawnWorker(env)];
     const queues = new SyncQueues(rig.redis, rig.prefix);
 
-    await waitFor(async () => (await queues.sync.products.getCompletedCount()) >= 3, 'three product ticks', 20_000);
+    await waitFor(
+      async () => (await queues.sync.products.getCompletedCount()) >= 3,
+      'three product ticks',
+      20_000,
+    );
     rig.simulator.mutate('products', 5);
-    await waitFor(async () => (await queues.sync.products.getCompletedCount()) >= 5, 'two more ticks', 20_000);
+    await waitFor(
+      async () => (await queues.sync.products.getCompletedCount()) >= 5,
+      'two more ticks',
+      20_000,
+    );
     for (const worker of workers) worker.child.kill('SIGTERM');
     const codes = await Promise.all(workers.map((worker) => worker.exited));
 
@@ -46,7 +54,10 @@ describe('worker process', () => {
     const erp = rig.openErp();
     expect(erp.stats('products')).toEqual({ records: 80, writes: 85 });
     expect(erp.stats('orders')).toEqual({ records: 50, writes: 50 });
-    expect(compareErpWithSource('products', rig.simulator.snapshot('products'), erp.list('products')).matches).toBe(true);
+    expect(
+      compareErpWithSource('products', rig.simulator.snapshot('products'), erp.list('products'))
+        .matches,
+    ).toBe(true);
     await queues.close();
   });
 
@@ -76,8 +87,14 @@ describe('worker process', () => {
     rig.simulator.clearFaults();
     rig.simulator.resetStats();
     const second = rig.spawnWorker(env);
-    await waitFor(() => rig!.openErp().stats('products').records === 300, 'the resumed sync', 30_000);
-    const firstRequest = rig.simulator.stats().requests.find((request) => request.path === '/api/products');
+    await waitFor(
+      () => rig!.openErp().stats('products').records === 300,
+      'the resumed sync',
+      30_000,
+    );
+    const firstRequest = rig.simulator
+      .stats()
+      .requests.find((request) => request.path === '/api/products');
     second.child.kill('SIGTERM');
     await second.exited;
 
@@ -85,7 +102,10 @@ describe('worker process', () => {
     expect(firstRequest?.query.afterId).toBe(checkpoint.id);
     const erp = rig.openErp();
     expect(erp.stats('products')).toEqual({ records: 300, writes: 300 });
-    expect(compareErpWithSource('products', rig.simulator.snapshot('products'), erp.list('products')).matches).toBe(true);
+    expect(
+      compareErpWithSource('products', rig.simulator.snapshot('products'), erp.list('products'))
+        .matches,
+    ).toBe(true);
     await queues.close();
   });
 
@@ -117,22 +137,33 @@ describe('worker process', () => {
   });
 
   it('invalid configuration exits 2 naming each variable', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'worker'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: {
-        PATH: process.env.PATH,
-        NYMBLE_PAGE_SIZE: '9000',
-        REDIS_URL: 'http://wrong',
-        SYNC_ORDERS_CRON: 'every day',
-        NYMBLE_CLIENT_SECRET: 'do-not-print-this-secret',
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'worker'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          NYMBLE_PAGE_SIZE: '9000',
+          REDIS_URL: 'http://wrong',
+          SYNC_ORDERS_CRON: 'every day',
+          NYMBLE_CLIENT_SECRET: 'do-not-print-this-secret',
+        },
+        timeout: 30_000,
       },
-      timeout: 30_000,
-    });
+    );
 
     expect(result.status).toBe(2);
     const message = result.stderr;
-    for (const name of ['NYMBLE_BASE_URL', 'NYMBLE_PAGE_SIZE', 'REDIS_URL', 'SYNC_ORDERS_CRON', 'NYMBLE_ORG_CODE', 'NYMBLE_CLIENT_ID']) {
+    for (const name of [
+      'NYMBLE_BASE_URL',
+      'NYMBLE_PAGE_SIZE',
+      'REDIS_URL',
+      'SYNC_ORDERS_CRON',
+      'NYMBLE_ORG_CODE',
+      'NYMBLE_CLIENT_ID',
+    ]) {
       expect(message).toContain(name);
     }
     expect(message).not.toContain('do-not-print-this-secret');

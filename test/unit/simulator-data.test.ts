@@ -93,7 +93,12 @@ describe('simulator seed data', () => {
     for (const id of second) {
       expect(stampOf(id)).toBe(NOW + 1);
     }
-    expect(snapshot.slice(-3).map((product) => product.Id).sort()).toEqual(second);
+    expect(
+      snapshot
+        .slice(-3)
+        .map((product) => product.Id)
+        .sort(),
+    ).toEqual(second);
   });
 
   it('invalid options name the option', () => {
@@ -117,7 +122,11 @@ describe('simulator random helpers', () => {
   });
 
   it('sampleIndices returns distinct indices', () => {
-    for (const [size, count] of [[1000, 10], [10, 10], [10, 20]] as const) {
+    for (const [size, count] of [
+      [1000, 10],
+      [10, 10],
+      [10, 20],
+    ] as const) {
       const indices = sampleIndices(mulberry32(1), size, count);
       expect(new Set(indices).size).toBe(Math.min(size, count));
       expect(indices.every((index) => index >= 0 && index < size)).toBe(true);

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { loadConfig } from '../../config.js';
 import { createLogger, type Logger } from '../../log.js';
 import { createMetrics } from '../../metrics.js';
-import { createRedis } from '../../queue/connection.js';
+import { createRedis, logRedisOutages } from '../../queue/connection.js';
 import { DeadLetters } from '../../queue/dead-letters.js';
 import { stateKeys } from '../../queue/names.js';
 import { SyncQueues } from '../../queue/queues.js';
@@ -30,7 +30,7 @@ async function serveDashboard(): Promise<number> {
   const log = createLogger({ level: config.logLevel });
 
   const redis = createRedis(config.redisUrl, 'worker', 'nymble-sync-dashboard');
-  watchRedis(redis, log);
+  logRedisOutages(redis, log);
   const queues = new SyncQueues(redis, config.queuePrefix);
   const http = await startHttpServer({
     config,
@@ -53,21 +53,6 @@ async function serveDashboard(): Promise<number> {
   log.info('dashboard stopped');
   await new Promise<void>((resolve) => log.flush(() => resolve()));
   return 0;
-}
-
-/** Logs a Redis outage once, not once per reconnect attempt; /readyz reports it meanwhile. */
-function watchRedis(redis: Redis, log: Logger): void {
-  let down = false;
-  redis.on('error', (error) => {
-    if (down) return;
-    down = true;
-    log.error({ err: error }, 'Redis connection lost, reconnecting');
-  });
-  redis.on('ready', () => {
-    if (!down) return;
-    down = false;
-    log.info('Redis connection restored');
-  });
 }
 
 async function closeRedis(queues: SyncQueues, redis: Redis) {

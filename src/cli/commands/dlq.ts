@@ -21,10 +21,14 @@ interface FilterOptions {
 
 function checkFilter(options: FilterOptions): { entity?: EntityName; reason?: string } {
   if (options.entity && !(ENTITY_NAMES as readonly string[]).includes(options.entity)) {
-    throw new CliArgumentError(`--entity ${JSON.stringify(options.entity)} is invalid: use ${ENTITY_NAMES.join(' or ')}`);
+    throw new CliArgumentError(
+      `--entity ${JSON.stringify(options.entity)} is invalid: use ${ENTITY_NAMES.join(' or ')}`,
+    );
   }
   if (options.reason && !(DEAD_LETTER_REASONS as readonly string[]).includes(options.reason)) {
-    throw new CliArgumentError(`--reason ${JSON.stringify(options.reason)} is invalid: use one of ${DEAD_LETTER_REASONS.join(', ')}`);
+    throw new CliArgumentError(
+      `--reason ${JSON.stringify(options.reason)} is invalid: use one of ${DEAD_LETTER_REASONS.join(', ')}`,
+    );
   }
   return { entity: options.entity as EntityName | undefined, reason: options.reason };
 }
@@ -43,7 +47,14 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 function formatRow(letter: StoredDeadLetter): string {
   const status = letter.status === undefined ? '-' : String(letter.status);
   const subject = letter.record ? `record ${letter.record.id}` : (letter.endpoint ?? '-');
-  return [letter.id.padEnd(34), letter.reason.padEnd(22), status.padEnd(6), String(letter.attempts).padEnd(8), letter.lastFailedAt.padEnd(26), subject].join(' ');
+  return [
+    letter.id.padEnd(34),
+    letter.reason.padEnd(22),
+    status.padEnd(6),
+    String(letter.attempts).padEnd(8),
+    letter.lastFailedAt.padEnd(26),
+    subject,
+  ].join(' ');
 }
 
 async function listCommand(options: FilterOptions & { json?: boolean }): Promise<number> {
@@ -58,7 +69,16 @@ async function listCommand(options: FilterOptions & { json?: boolean }): Promise
       say('No dead letters.');
       return 0;
     }
-    say(['ID'.padEnd(34), 'REASON'.padEnd(22), 'STATUS', 'ATTEMPTS', 'LAST FAILURE'.padEnd(26), 'SUBJECT'].join(' '));
+    say(
+      [
+        'ID'.padEnd(34),
+        'REASON'.padEnd(22),
+        'STATUS',
+        'ATTEMPTS',
+        'LAST FAILURE'.padEnd(26),
+        'SUBJECT',
+      ].join(' '),
+    );
     for (const letter of letters) say(formatRow(letter));
     return 0;
   });
@@ -67,17 +87,27 @@ async function listCommand(options: FilterOptions & { json?: boolean }): Promise
 async function showCommand(id: string): Promise<number> {
   return withContext(async ({ deadLetters }) => {
     const letter = await deadLetters.get(id);
-    if (!letter) throw new CliArgumentError(`Dead letter ${JSON.stringify(id)} was not found: run "nymble-sync dlq list" for the ids`);
+    if (!letter)
+      throw new CliArgumentError(
+        `Dead letter ${JSON.stringify(id)} was not found: run "nymble-sync dlq list" for the ids`,
+      );
     say(JSON.stringify(letter, null, 2));
     return 0;
   });
 }
 
-async function selectForReplay(context: CommandContext, id: string | undefined, options: FilterOptions & { all?: boolean }) {
+async function selectForReplay(
+  context: CommandContext,
+  id: string | undefined,
+  options: FilterOptions & { all?: boolean },
+) {
   const filter = checkFilter(options);
   if (id) {
     const letter = await context.deadLetters.get(id);
-    if (!letter) throw new CliArgumentError(`Dead letter ${JSON.stringify(id)} was not found: run "nymble-sync dlq list" for the ids`);
+    if (!letter)
+      throw new CliArgumentError(
+        `Dead letter ${JSON.stringify(id)} was not found: run "nymble-sync dlq list" for the ids`,
+      );
     return [letter];
   }
   if (!options.all && !filter.reason) {
@@ -87,13 +117,18 @@ async function selectForReplay(context: CommandContext, id: string | undefined, 
 }
 
 function describeReplay(result: ReplayResult): string {
-  if (result.action === 'resumed') return `${result.id}: resumed ${result.entities.join(', ')} (sync job ${result.jobIds.join(', ')})`;
-  if (result.action === 'written') return `${result.id}: current version fetched and written (${result.outcome})`;
+  if (result.action === 'resumed')
+    return `${result.id}: resumed ${result.entities.join(', ')} (sync job ${result.jobIds.join(', ')})`;
+  if (result.action === 'written')
+    return `${result.id}: current version fetched and written (${result.outcome})`;
   if (result.action === 'gone') return `${result.id}: record no longer exists in Nymble; removed`;
   return `${result.id}: ERP rejected the current version again (${result.reason}); kept`;
 }
 
-async function replayCommand(id: string | undefined, options: FilterOptions & { all?: boolean }): Promise<number> {
+async function replayCommand(
+  id: string | undefined,
+  options: FilterOptions & { all?: boolean },
+): Promise<number> {
   return withContext(async (context) => {
     const letters = await selectForReplay(context, id, options);
     if (letters.length === 0) {
@@ -104,7 +139,13 @@ async function replayCommand(id: string | undefined, options: FilterOptions & { 
     const log = createLogger({ level: context.config.logLevel, destination: process.stderr });
     const needsNymble = letters.some((letter) => letter.kind === 'record');
     const nymble = needsNymble
-      ? await createNymbleClient(context.config, context.redis, stateKeys(context.config.queuePrefix), log, createMetrics())
+      ? await createNymbleClient(
+          context.config,
+          context.redis,
+          stateKeys(context.config.queuePrefix),
+          log,
+          createMetrics(),
+        )
       : undefined;
     const erp = needsNymble ? await loadErpAdapter(context.config.erp) : undefined;
     const deps = { entities: ENTITIES, ...context, log, client: nymble?.client, erp };
@@ -114,7 +155,9 @@ async function replayCommand(id: string | undefined, options: FilterOptions & { 
       for (const letter of letters) {
         const result = await replayDeadLetter(letter, deps).catch((error: unknown) => {
           failures += 1;
-          say(`${letter.id}: replay failed: ${error instanceof Error ? error.message : String(error)}`);
+          say(
+            `${letter.id}: replay failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
           return undefined;
         });
         if (result) say(describeReplay(result));
@@ -130,7 +173,8 @@ async function replayCommand(id: string | undefined, options: FilterOptions & { 
 
 async function purgeCommand(options: FilterOptions & { yes?: boolean }): Promise<number> {
   const filter = checkFilter(options);
-  if (!options.yes) throw new CliArgumentError('dlq purge deletes dead letters for good: add --yes to confirm');
+  if (!options.yes)
+    throw new CliArgumentError('dlq purge deletes dead letters for good: add --yes to confirm');
   return withContext(async ({ deadLetters }) => {
     const letters = await deadLetters.list(filter);
     for (const letter of letters) await deadLetters.remove(letter.id);
@@ -157,7 +201,11 @@ export function registerDlq(program: Command): void {
     .argument('<id>', 'dead letter ID as "dlq list" prints it, such as products/sync.unauthorized')
     .action((id: string) => runCommand(() => showCommand(id)));
 
-  filters(dlq.command('replay').description('Replay dead letters: resume a paused sync, or re-fetch and re-send a record'))
+  filters(
+    dlq
+      .command('replay')
+      .description('Replay dead letters: resume a paused sync, or re-fetch and re-send a record'),
+  )
     .argument('[id]', 'dead letter ID to replay')
     .option('--all', 'replay every dead letter that matches the filters')
     .action((id: string | undefined, options) => runCommand(() => replayCommand(id, options)));

@@ -27,7 +27,8 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 function printTable(checks: Check[]): void {
   const width = Math.max(...checks.map((check) => check.name.length), 5);
   say(`${'CHECK'.padEnd(width)}  RESULT  DETAIL`);
-  for (const check of checks) say(`${check.name.padEnd(width)}  ${check.result.toUpperCase().padEnd(6)}  ${check.detail}`);
+  for (const check of checks)
+    say(`${check.name.padEnd(width)}  ${check.result.toUpperCase().padEnd(6)}  ${check.detail}`);
 }
 
 function message(error: unknown): string {
@@ -57,12 +58,24 @@ async function checkCredential(client: NymbleClient, config: Config): Promise<Ch
     result: 'ok',
     detail: `login token for ${claims.OrganizationId ?? '?'}, role ${role}, ${claims.PriceTier ?? '?'} prices in ${claims.CurrencyCode ?? '?'}, expires ${expires}`,
   };
-  if (ORGANIZATION_ROLES.has(role)) return [credential, { name: 'role and scope', result: 'ok', detail: `${role} sees the whole organization` }];
+  if (ORGANIZATION_ROLES.has(role))
+    return [
+      credential,
+      { name: 'role and scope', result: 'ok', detail: `${role} sees the whole organization` },
+    ];
 
   const scoped = `${role} sees only its own or assigned customers' orders and its tier's prices`;
   const scope: Check = config.nymble.allowScopedSync
-    ? { name: 'role and scope', result: 'warn', detail: `${scoped}; accepted by NYMBLE_ALLOW_SCOPED_SYNC=true` }
-    : { name: 'role and scope', result: 'fail', detail: `${scoped}: use an Admin credential or an API key, or set NYMBLE_ALLOW_SCOPED_SYNC=true` };
+    ? {
+        name: 'role and scope',
+        result: 'warn',
+        detail: `${scoped}; accepted by NYMBLE_ALLOW_SCOPED_SYNC=true`,
+      }
+    : {
+        name: 'role and scope',
+        result: 'fail',
+        detail: `${scoped}: use an Admin credential or an API key, or set NYMBLE_ALLOW_SCOPED_SYNC=true`,
+      };
   return [credential, scope];
 }
 
@@ -73,8 +86,17 @@ async function checkEndpoints(client: NymbleClient, config: Config): Promise<Che
     try {
       const status = await client.probe(path);
       const result: Result = status === 200 ? 'ok' : 'fail';
-      const meaning: Record<number, string> = { 200: 'readable', 401: 'credential rejected', 403: 'forbidden for this role', 429: 'rate limited, try again later' };
-      checks.push({ name: `GET /${path}`, result, detail: `HTTP ${status} (${meaning[status] ?? 'unexpected'})` });
+      const meaning: Record<number, string> = {
+        200: 'readable',
+        401: 'credential rejected',
+        403: 'forbidden for this role',
+        429: 'rate limited, try again later',
+      };
+      checks.push({
+        name: `GET /${path}`,
+        result,
+        detail: `HTTP ${status} (${meaning[status] ?? 'unexpected'})`,
+      });
     } catch (error) {
       checks.push({ name: `GET /${path}`, result: 'fail', detail: message(error) });
     }
@@ -104,13 +126,23 @@ async function runPreflight(): Promise<number> {
     printTable([{ name: 'configuration', result: 'fail', detail: error.problems.join('; ') }]);
     return EXIT_USAGE;
   }
-  const checks: Check[] = [{ name: 'configuration', result: 'ok', detail: `${config.nymble.auth.method}, entities ${config.sync.entities.join(', ')}` }];
+  const checks: Check[] = [
+    {
+      name: 'configuration',
+      result: 'ok',
+      detail: `${config.nymble.auth.method}, entities ${config.sync.entities.join(', ')}`,
+    },
+  ];
 
   const redis = createRedis(config.redisUrl, 'command', 'nymble-sync-preflight');
   redis.on('error', () => {});
   try {
     await waitForRedis(redis, config.redisUrl, 5_000);
-    checks.push({ name: 'Redis', result: 'ok', detail: `answers at ${config.redisUrl.replace(/\/\/[^@]*@/, '//')}` });
+    checks.push({
+      name: 'Redis',
+      result: 'ok',
+      detail: `answers at ${config.redisUrl.replace(/\/\/[^@]*@/, '//')}`,
+    });
   } catch (error) {
     checks.push({ name: 'Redis', result: 'fail', detail: message(error) });
     redis.disconnect();
@@ -119,7 +151,13 @@ async function runPreflight(): Promise<number> {
   }
 
   const log = createLogger({ level: 'silent' });
-  const { client } = await createNymbleClient(config, redis, stateKeys(config.queuePrefix), log, createMetrics());
+  const { client } = await createNymbleClient(
+    config,
+    redis,
+    stateKeys(config.queuePrefix),
+    log,
+    createMetrics(),
+  );
   try {
     checks.push(...(await checkCredential(client, config)));
     checks.push(...(await checkEndpoints(client, config)));
@@ -137,6 +175,8 @@ async function runPreflight(): Promise<number> {
 export function registerPreflight(program: Command): void {
   program
     .command('preflight')
-    .description('Check configuration, Redis, the credential, its role and scope, endpoint access and the ERP; exit 1 if a sync would be blocked')
+    .description(
+      'Check configuration, Redis, the credential, its role and scope, endpoint access and the ERP; exit 1 if a sync would be blocked',
+    )
     .action(() => runCommand(runPreflight));
 }

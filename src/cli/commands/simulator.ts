@@ -20,7 +20,9 @@ function parseFaults(value: string): FaultPlan[] {
     const parsed: unknown = JSON.parse(value);
     return (Array.isArray(parsed) ? parsed : [parsed]) as FaultPlan[];
   } catch {
-    throw new InvalidArgumentError('--faults takes a JSON fault plan, for example \'{"rateLimit":{"count":3,"retryAfter":"2"}}\'.');
+    throw new InvalidArgumentError(
+      '--faults takes a JSON fault plan, for example \'{"rateLimit":{"count":3,"retryAfter":"2"}}\'.',
+    );
   }
 }
 
@@ -31,11 +33,25 @@ export function registerSimulator(program: Command): void {
     .description('Run the Nymble Commerce simulator (a local model of the API) until interrupted')
     .option('--host <address>', 'interface to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port; 0 picks a free one', parseCount('--port', 65_535), 4000)
-    .option('--seed <number>', 'seed of the generated data and credentials', parseCount('--seed'), 1)
+    .option(
+      '--seed <number>',
+      'seed of the generated data and credentials',
+      parseCount('--seed'),
+      1,
+    )
     .option('--products <count>', 'products to seed', parseCount('--products'), 500)
     .option('--orders <count>', 'orders to seed', parseCount('--orders'), 500)
-    .option('--token-ttl-seconds <seconds>', 'lifetime of login tokens (ExpiresIn)', parseCount('--token-ttl-seconds'), 86_400)
-    .option('--faults <json>', 'fault plan active from the start (see docs/simulator.md)', parseFaults)
+    .option(
+      '--token-ttl-seconds <seconds>',
+      'lifetime of login tokens (ExpiresIn)',
+      parseCount('--token-ttl-seconds'),
+      86_400,
+    )
+    .option(
+      '--faults <json>',
+      'fault plan active from the start (see docs/simulator.md)',
+      parseFaults,
+    )
     .action((options: SimulatorCommandOptions) =>
       runCommand(async () => {
         const simulator = await runSimulator(options, (line) => process.stdout.write(`${line}\n`));
