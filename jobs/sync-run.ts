@@ -13,11 +13,12 @@ import type {
   UpsertOutcome,
   UpsertOutcomeKind,
 } from '../src/erp/adapter.js';
-import { ErpInvalidResultError, ErpUnavailableError } from '../src/errors.js';
+import { ErpInvalidResultError, ErpUnavailableError, InvalidResponseError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import type { NymbleClient, RunStats } from '../src/nymble/client.js';
-import { pageSchema } from '../src/nymble/schemas.js';
-import { pageQuery, type Watermark } from '../src/watermark.js';
+import type { TokenClaims } from '../src/nymble/credentials.js';
+import { pageSchema, type NymbleRecord } from '../src/nymble/schemas.js';
+import { pageQuery, recordsAfter, type Watermark } from '../src/watermark.js';
 import type { EntityDefinition } from './entity.js';
 
 /** Storage of watermarks; src/queue/state.ts implements it on Redis. */
@@ -105,7 +106,8 @@ export async function runSync(deps: SyncDeps, input: SyncRunInput): Promise<Sync
     const page = await fetchPage(deps, input, watermark);
     if (page.Items.length === 0) break;
 
-    const erpRecords = page.Items.map((item) => entity.toErpRecord(item, page.claims));
+    const erpRecords = newRecordsOf(page, watermark, input);
+    if (erpRecords.length === 0 && !page.HasMore) break;
     const outcomes = await upsertPage(deps, input, erpRecords);
     await deadLetterRejected(deps, input, erpRecords, outcomes, watermark);
     countOutcomes(records, outcomes, input);
@@ -238,6 +240,39 @@ function countOutcomes(
     records[kind] += page[kind];
     if (page[kind] > 0) input.onRecords?.(kind, page[kind]);
   }
+}
+
+/**
+ * Returns the page's records that come after the watermark, as ERP records. Throws
+ * InvalidResponseError when the page is out of (UpdatedAt, Id) order, or when it claims more
+ * pages but brings nothing new, which would otherwise loop forever on the same page.
+ */
+function newRecordsOf(
+  page: { Items: NymbleRecord[]; HasMore: boolean; claims: TokenClaims | undefined },
+  watermark: Watermark | undefined,
+  input: SyncRunInput,
+): ErpRecord[] {
+  const entity = input.entity;
+  const converted = page.Items.map((item) => entity.toErpRecord(item, page.claims));
+  const keyed = converted.map((record) => ({ updatedAt: record.version, id: record.id, record }));
+  const result = recordsAfter(watermark, keyed);
+  const facts = { endpoint: `GET /${entity.path}`, status: 200 };
+
+  if ('violation' in result) {
+    throw new InvalidResponseError(
+      facts,
+      `GET /${entity.path} returned a page out of order: ${result.violation}`,
+    );
+  }
+  if (result.records.length === 0 && page.HasMore) {
+    throw new InvalidResponseError(
+      facts,
+      `GET /${entity.path} returned HasMore with no record after the watermark, so paging cannot advance`,
+    );
+  }
+  if (result.dropped > 0)
+    input.log.debug({ dropped: result.dropped }, 'records at or before the watermark skipped');
+  return result.records.map((entry) => entry.record);
 }
 
 function lastWatermark(records: ErpRecord[]): Watermark {

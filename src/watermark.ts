@@ -29,3 +29,31 @@ export function pageQuery(
   }
   return query;
 }
+
+/**
+ * Keeps the records that come after `watermark` and checks that they are in strict
+ * (UpdatedAt, Id) order. Records at or before the watermark were acknowledged already, so
+ * they are dropped. Returns the kept records, or a description of the first order violation:
+ * a page out of order could move the watermark past records that were never synced.
+ */
+export function recordsAfter<T extends Watermark>(
+  watermark: Watermark | undefined,
+  records: readonly T[],
+): { records: T[]; dropped: number } | { violation: string } {
+  const kept = watermark
+    ? records.filter((record) => compareWatermarks(record, watermark) > 0)
+    : [...records];
+
+  for (let index = 1; index < kept.length; index += 1) {
+    const previous = kept[index - 1] as T;
+    const current = kept[index] as T;
+    if (compareWatermarks(previous, current) >= 0) {
+      return {
+        violation:
+          `record ${current.id} (${current.updatedAt}) does not come after ` +
+          `${previous.id} (${previous.updatedAt}) in (UpdatedAt, Id) order`,
+      };
+    }
+  }
+  return { records: kept, dropped: records.length - kept.length };
+}

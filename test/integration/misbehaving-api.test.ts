@@ -1,0 +1,94 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { WorkerApp } from '../../src/worker/app.js';
+import { createRig, waitFor, type TestRig } from '../helpers/harness.js';
+
+type Page = { Items: object[]; HasMore: boolean };
+
+const product = (id: string, updatedAt: string) => ({
+  Id: id,
+  Sku: `SKU-${id.toUpperCase()}`,
+  Name: id,
+  Price: 1,
+  UpdatedAt: updatedAt,
+});
+
+/** A stand-in for Nymble whose product pages a test scripts, to model vendor bugs. */
+class ScriptedApi {
+  server: Server = createServer((request, response) => {
+    this.requests += 1;
+    const body = request.url?.startsWith('/api/products')
+      ? this.page
+      : { Items: [], HasMore: false };
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  });
+  page: Page = { Items: [], HasMore: false };
+  requests = 0;
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+}
+
+describe('misbehaving API', () => {
+  let rig: TestRig;
+  let app: WorkerApp;
+  const api = new ScriptedApi();
+
+  async function failedSync(): Promise<string | undefined> {
+    const { job } = await app.queues.requestSync('products');
+    await waitFor(
+      async () => (await job.getState()) === 'failed',
+      'the products sync to fail',
+      10_000,
+    );
+    const [letter] = await app.deadLetters.list({ entity: 'products' });
+    if (letter) await app.deadLetters.remove(letter.id);
+    return letter?.message;
+  }
+
+  beforeAll(async () => {
+    rig = await createRig('misbehaving', { products: 1, orders: 1 });
+    const url = await api.start();
+    ({ app } = await rig.startWorker({ NYMBLE_BASE_URL: url, SYNC_ENTITIES: 'products' }));
+  });
+
+  afterAll(async () => {
+    await rig.close();
+    api.server.close();
+  });
+
+  it('stops a page that never advances', async () => {
+    api.page = { Items: [product('a', '2026-01-01T00:00:00.000Z')], HasMore: true };
+    api.requests = 0;
+
+    const message = await failedSync();
+
+    expect(message).toContain('HasMore with no record after the watermark');
+    expect(api.requests).toBe(2);
+    expect(await app.state.getWatermark('products')).toEqual({
+      updatedAt: '2026-01-01T00:00:00.000Z',
+      id: 'a',
+    });
+  });
+
+  it('rejects a page out of order', async () => {
+    api.page = {
+      Items: [product('c', '2026-01-03T00:00:00.000Z'), product('b', '2026-01-02T00:00:00.000Z')],
+      HasMore: false,
+    };
+
+    const message = await failedSync();
+
+    expect(message).toContain('out of order: record b');
+    expect(await app.state.getWatermark('products')).toEqual({
+      updatedAt: '2026-01-01T00:00:00.000Z',
+      id: 'a',
+    });
+    expect(rig.openErp().count('products')).toBe(1);
+  });
+});
