@@ -13,7 +13,9 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 /** The worker's authentication method: a pre-issued API key, or credential login. */
 export type NymbleAuth =
   | { method: 'api-key'; apiKey: string }
-  | { method: 'login'; orgCode: string; clientId: string; clientSecret: string };
+  | { method: 'login'; orgCode: string; clientId: string; clientSecret: string }
+  /** Only for commands that never call Nymble, loaded with `{ nymble: 'optional' }`. */
+  | { method: 'none' };
 
 /** A BullMQ Job Scheduler's repeat: a cron pattern in a time zone, or a fixed interval. */
 export type Schedule =
@@ -264,10 +266,20 @@ function readTimezone(reader: EnvReader): string {
   return 'UTC';
 }
 
-function readNymble(reader: EnvReader): Config['nymble'] {
+const NYMBLE_CONNECTION_VARIABLES = [
+  'NYMBLE_BASE_URL',
+  'NYMBLE_API_KEY',
+  'NYMBLE_ORG_CODE',
+  'NYMBLE_CLIENT_ID',
+  'NYMBLE_CLIENT_SECRET',
+];
+
+function readNymble(reader: EnvReader, requirement: 'required' | 'optional'): Config['nymble'] {
+  const absent = NYMBLE_CONNECTION_VARIABLES.every((name) => reader.raw(name) === undefined);
+  const skip = requirement === 'optional' && absent;
   return {
-    baseUrl: reader.url('NYMBLE_BASE_URL', undefined, ['http:', 'https:']),
-    auth: readAuth(reader),
+    baseUrl: skip ? '' : reader.url('NYMBLE_BASE_URL', undefined, ['http:', 'https:']),
+    auth: skip ? { method: 'none' } : readAuth(reader),
     requestTimeoutMs: reader.integer('NYMBLE_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
     pageSize: reader.integer('NYMBLE_PAGE_SIZE', 200, 1, 500),
     tokenRefreshSkewSeconds: reader.integer('NYMBLE_TOKEN_REFRESH_SKEW_SECONDS', 300, 0, 86_400),
@@ -292,17 +304,25 @@ function readRetry(reader: EnvReader): Config['retry'] {
   return retry;
 }
 
+export interface LoadConfigOptions {
+  /**
+   * `optional` lets commands that only read or change the queues (status, dlq, dashboard) run
+   * without NYMBLE_BASE_URL and a credential; set ones are still checked. Default `required`.
+   */
+  nymble?: 'required' | 'optional';
+}
+
 /**
  * Parses the environment into a frozen Config.
  * @throws ConfigError listing every invalid or missing variable.
  */
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): Config {
   const reader = new EnvReader(env);
   const timezone = readTimezone(reader);
   const config: Config = {
     redisUrl: reader.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     queuePrefix: reader.string('QUEUE_PREFIX', 'nymble-sync'),
-    nymble: readNymble(reader),
+    nymble: readNymble(reader, options.nymble ?? 'required'),
     retry: readRetry(reader),
     sync: {
       entities: readEntities(reader),

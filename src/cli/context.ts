@@ -25,7 +25,10 @@ export interface CommandContext {
 /** Time a command waits for Redis before it gives up with a message naming REDIS_URL. */
 const REDIS_WAIT_MS = 5_000;
 
-export async function openContext(config: Config = loadConfig()): Promise<CommandContext> {
+/** Opens the context; Nymble settings are optional because these commands use only Redis. */
+export async function openContext(
+  config: Config = loadConfig(process.env, { nymble: 'optional' }),
+): Promise<CommandContext> {
   const redis = createRedis(config.redisUrl, 'command', 'nymble-sync-cli');
   redis.on('error', () => {
     // Reported by waitForRedis or by the command that fails; ioredis would print it otherwise.

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 
 import type { Config } from '../config.js';
+import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { StateKeys } from '../queue/names.js';
@@ -19,6 +20,12 @@ export async function createCredential(
   metrics: Metrics,
 ): Promise<CredentialProvider> {
   const auth = config.nymble.auth;
+  if (auth.method === 'none') {
+    throw new ConfigError([
+      'NYMBLE_BASE_URL and a credential are missing, and this command calls Nymble: set ' +
+        'NYMBLE_BASE_URL and NYMBLE_API_KEY, or NYMBLE_ORG_CODE, NYMBLE_CLIENT_ID and NYMBLE_CLIENT_SECRET',
+    ]);
+  }
   if (auth.method === 'api-key') {
     registerSecret(auth.apiKey);
     return new ApiKeyCredential(auth.apiKey);

@@ -38,6 +38,18 @@ describe('dlq command', () => {
     expect(result.stdout).toMatch(/orders\/sync\.unauthorized\s+unauthorized\s+401/);
   });
 
+  it('lists without Nymble settings', async () => {
+    const env = rig.env({ NYMBLE_BASE_URL: undefined, NYMBLE_API_KEY: undefined });
+
+    const listed = await runCli(['dlq', 'list'], env);
+    const replayed = await runCli(['dlq', 'replay', '--reason', 'erp_rejected'], env);
+
+    expect(listed.status).toBe(0);
+    expect(listed.stdout).toContain(`products/record.${rejectedId}`);
+    expect(replayed.status).toBe(2);
+    expect(replayed.stderr).toContain('NYMBLE_BASE_URL and a credential are missing');
+  });
+
   it('filters by reason as JSON', async () => {
     const result = await dlq('list', '--reason', 'erp_rejected', '--json');
     const letters = JSON.parse(result.stdout) as Array<{ id: string; reason: string }>;

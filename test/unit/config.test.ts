@@ -130,4 +130,25 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).not.toContain('super-secret-value');
     expect(problems.join('\n')).not.toContain('nk_test_1234567890');
   });
+
+  it('lets queue-only commands skip Nymble settings', () => {
+    const config = loadConfig({}, { nymble: 'optional' });
+
+    expect(config.nymble.auth).toEqual({ method: 'none' });
+    expect(config.nymble.baseUrl).toBe('');
+  });
+
+  it('still checks Nymble settings that are set', () => {
+    const problems = (() => {
+      try {
+        loadConfig({ NYMBLE_BASE_URL: 'ftp://x' }, { nymble: 'optional' });
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    })();
+
+    expect(problems.join('\n')).toContain('NYMBLE_BASE_URL="ftp://x"');
+    expect(problems.join('\n')).toContain('NYMBLE_API_KEY is missing');
+  });
 });

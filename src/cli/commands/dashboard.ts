@@ -24,9 +24,7 @@ export function registerDashboard(program: Command): void {
 }
 
 async function serveDashboard(): Promise<number> {
-  // NOTE: loadConfig also requires the Nymble settings (NYMBLE_BASE_URL and a credential),
-  // which this command never uses.
-  const config = loadConfig();
+  const config = loadConfig(process.env, { nymble: 'optional' });
   const log = createLogger({ level: config.logLevel });
 
   const redis = createRedis(config.redisUrl, 'worker', 'nymble-sync-dashboard');
