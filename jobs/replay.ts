@@ -4,6 +4,7 @@
  * from Nymble and pushes that, so a stale payload is never written.
  */
 import type { ErpAdapter, UpsertOutcome } from '../src/erp/adapter.js';
+import { FLEET_WIDE_REASONS } from '../src/decisions.js';
 import { NotFoundError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import type { NymbleClient } from '../src/nymble/client.js';
@@ -39,18 +40,14 @@ export async function replayDeadLetter(
 }
 
 async function resumeSync(letter: StoredDeadLetter, deps: ReplayDeps): Promise<ReplayResult> {
-  // A credential failure pauses every entity under the same reason, so all of them resume.
-  const entities: EntityName[] = [];
-  for (const entity of ENTITY_NAMES) {
-    const breaker = await deps.breaker.get(entity);
-    if (entity === letter.entity || breaker?.reason === letter.reason) entities.push(entity);
-  }
-
+  const entities = await entitiesToResume(letter, deps);
   const jobIds: string[] = [];
   for (const entity of entities) {
     await deps.breaker.close(entity);
     const { job } = await deps.queues.requestSync(entity, { trigger: 'replay' });
     jobIds.push(String(job.id));
+    // The same cause dead-lettered the other entities too; their entries are replayed here.
+    await deps.deadLetters.remove(`${entity}/sync.${letter.reason}`);
   }
   await deps.deadLetters.remove(letter.id);
   deps.log.info(
@@ -58,6 +55,45 @@ async function resumeSync(letter: StoredDeadLetter, deps: ReplayDeps): Promise<R
     'dead letter replayed, sync resumed',
   );
   return { id: letter.id, action: 'resumed', entities, jobIds };
+}
+
+/**
+ * Returns the entities a sync-level replay resumes: the letter's own, plus, for a failure of the
+ * credential itself, every entity that the same reason paused.
+ */
+async function entitiesToResume(letter: StoredDeadLetter, deps: ReplayDeps): Promise<EntityName[]> {
+  if (!FLEET_WIDE_REASONS.has(letter.reason)) return [letter.entity];
+
+  const entities: EntityName[] = [];
+  for (const entity of ENTITY_NAMES) {
+    const breaker = await deps.breaker.get(entity);
+    if (entity === letter.entity || breaker?.reason === letter.reason) entities.push(entity);
+  }
+  return entities;
+}
+
+/**
+ * Closes the breakers that no dead letter explains any more, after entries were purged. A purge
+ * is the operator's decision to drop the failure, so the schedules it paused run again.
+ */
+export async function closeOrphanedBreakers(
+  deps: Pick<ReplayDeps, 'breaker' | 'deadLetters'>,
+): Promise<EntityName[]> {
+  const remaining = await deps.deadLetters.list();
+  const closed: EntityName[] = [];
+  for (const entity of ENTITY_NAMES) {
+    const breaker = await deps.breaker.get(entity);
+    if (!breaker) continue;
+    const explained = remaining.some(
+      (letter) =>
+        letter.reason === breaker.reason &&
+        (letter.entity === entity || FLEET_WIDE_REASONS.has(letter.reason)),
+    );
+    if (explained) continue;
+    await deps.breaker.close(entity);
+    closed.push(entity);
+  }
+  return closed;
 }
 
 async function replayRecord(letter: StoredDeadLetter, deps: ReplayDeps): Promise<ReplayResult> {

@@ -56,6 +56,8 @@ export interface SyncRunInput {
   entity: EntityDefinition;
   jobId?: string;
   full: boolean;
+  /** The credential's login count when the job started, so logins before the walk count too. */
+  loginsAtStart?: number;
   log: Logger;
   stats: RunStats;
   /** Aborted at shutdown: the run stops after the page in hand is checkpointed. */
@@ -85,7 +87,7 @@ export interface SyncReceipt {
 
 export async function runSync(deps: SyncDeps, input: SyncRunInput): Promise<SyncReceipt> {
   const startedMs = Date.now();
-  const loginsBefore = deps.client.credential.loginCount();
+  const loginsBefore = input.loginsAtStart ?? deps.client.credential.loginCount();
   const entity = input.entity;
   const watermarkFrom = input.full ? undefined : await deps.watermarks.getWatermark(entity.name);
   const records: Record<UpsertOutcomeKind, number> = {

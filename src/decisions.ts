@@ -51,6 +51,12 @@ export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
 /** Scope of the schedules a dead letter pauses: none, the failing entity's, or every entity's. */
 export type BreakerScope = 'none' | 'entity' | 'all';
 
+/** Reasons that concern the credential itself, so they pause every entity at once. */
+export const FLEET_WIDE_REASONS: ReadonlySet<DeadLetterReason> = new Set([
+  'credentials_rejected',
+  'scope_not_allowed',
+]);
+
 export type Decision =
   | { action: 'retry'; delayMs: number; rateLimited: boolean }
   | { action: 'defer'; delayMs: number }

@@ -12,7 +12,12 @@ import {
   type Processor,
 } from 'bullmq';
 
-import { runSync, type SyncDeps, type SyncReceipt } from '../../jobs/sync-run.js';
+import {
+  runSync,
+  type SyncDeps,
+  type SyncProgress,
+  type SyncReceipt,
+} from '../../jobs/sync-run.js';
 import type { EntityDefinition } from '../../jobs/entity.js';
 import { decide, type Decision, type RetryPolicy } from '../decisions.js';
 import type { EntityName, ErpRecord } from '../erp/adapter.js';
@@ -67,16 +72,18 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
       rateLimitedSinceMs: job.data.rateLimitedSinceMs,
     };
     deps.lifecycle.started(job);
+    const loginsAtStart = deps.sync.client.credential.loginCount();
     try {
       await deps.checkScope();
       const receipt = await runSync(syncDeps(deps, job), {
         entity,
         jobId: job.id,
         full: job.data.full ?? false,
+        loginsAtStart,
         log: deps.lifecycle.jobLogger(job),
         stats,
         signal: deps.shutdown,
-        onProgress: (progress) => job.updateProgress({ ...progress }),
+        onProgress: (progress) => checkpointed(job, progress),
         onRecords: (outcome, count) =>
           deps.metrics.records.inc({ entity: entity.name, outcome }, count),
       });
@@ -126,6 +133,16 @@ function syncDeps(deps: ProcessorDeps, job: Job<SyncJobData>): SyncDeps {
   };
 }
 
+/**
+ * Reports progress after each acknowledged page. The first checkpoint of a full sync also
+ * clears `full` in the job data: the full walk now lives in the watermark, so a run that is
+ * interrupted and resumed goes on from there instead of starting over.
+ */
+async function checkpointed(job: Job<SyncJobData>, progress: SyncProgress): Promise<void> {
+  if (job.data.full) await job.updateData({ ...job.data, full: false });
+  await job.updateProgress({ ...progress });
+}
+
 async function finish(
   deps: ProcessorDeps,
   job: Job<SyncJobData>,
@@ -138,6 +155,9 @@ async function finish(
     throw new WaitingError();
   }
   await deps.state.setLastRun(receipt.entity, { ...receipt, result: 'succeeded' as const });
+  // A success means the cause of an earlier breaker is gone (the queue was resumed by hand, in
+  // Bull Board for example), so its state must not go on reporting the entity as blocked.
+  if (await deps.breaker.get(receipt.entity)) await deps.state.clearBreaker(receipt.entity);
   deps.lifecycle.completed(job, receipt);
   return receipt;
 }

@@ -130,6 +130,11 @@ describe('dlq command', () => {
     expect(unconfirmed.stderr).toContain('add --yes');
     expect(confirmed.status).toBe(0);
     expect(confirmed.stdout).toContain('Removed 1 dead letters.');
+    expect(confirmed.stdout).toContain(
+      'Resumed orders: no dead letter explains the pause any more.',
+    );
+    expect(await app.queues.sync.orders.isPaused()).toBe(false);
+    expect(await app.breaker.get('orders')).toBeUndefined();
     expect(JSON.parse(after.stdout)).toEqual([]);
   });
 });

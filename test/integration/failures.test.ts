@@ -114,7 +114,31 @@ describe('failure semantics', () => {
     expect(await app.queues.sync.products.isPaused()).toBe(false);
 
     rig.simulator.allowRole('Admin', '/api/orders');
-    await replayDeadLetter(letter!, { entities: ENTITIES, ...app, log: quiet });
+    const replayed = await replayDeadLetter(letter!, { entities: ENTITIES, ...app, log: quiet });
+    const [jobId] = replayed.action === 'resumed' ? replayed.jobIds : [];
+    await waitFor(
+      async () => (await app.queues.sync.orders.getJob(jobId!))?.finishedOn,
+      'the replayed orders sync',
+    );
+  });
+
+  it('replay resumes only its own entity', async () => {
+    rig.simulator.revokeApiKey();
+    await syncFails(app, 'products');
+    await syncFails(app, 'orders');
+    rig.simulator.restoreApiKey();
+
+    const [letter] = await app.deadLetters.list({ entity: 'products', reason: 'unauthorized' });
+    const result = await replayDeadLetter(letter!, { entities: ENTITIES, ...app, log: quiet });
+
+    expect(result).toMatchObject({ action: 'resumed', entities: ['products'] });
+    expect(await app.queues.sync.products.isPaused()).toBe(false);
+    expect(await app.queues.sync.orders.isPaused()).toBe(true);
+    const [orders] = await app.deadLetters.list({ entity: 'orders' });
+    expect(orders?.reason).toBe('unauthorized');
+    await replayDeadLetter(orders!, { entities: ENTITIES, ...app, log: quiet });
+    expect(await app.queues.sync.orders.isPaused()).toBe(false);
+    await waitFor(async () => (await app.deadLetters.list()).length === 0, 'no dead letters');
   });
 
   it.each([

@@ -43,11 +43,13 @@ describe('sync with credential login', () => {
       'the first products page',
     );
     rig.simulator.advanceClock(3_601_000);
-    await waitFor(
+    const receipt = (await waitFor(
       () => app.state.getLastSuccess('products'),
       'the products sync to finish',
       30_000,
-    );
+    )) as { logins?: number };
+    // The boot run logged in once at its start and once more when the token expired.
+    expect(receipt.logins).toBe(2);
 
     const statuses = rig.simulator
       .stats()

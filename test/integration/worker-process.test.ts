@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { compareErpWithSource } from '../../src/cli/verify.js';
 import { schedulerId } from '../../src/queue/names.js';
 import { SyncQueues } from '../../src/queue/queues.js';
-import { createRig, ROOT, waitFor, type TestRig } from '../helpers/harness.js';
+import { createRig, ROOT, syncNow, waitFor, type TestRig } from '../helpers/harness.js';
 
 let rig: TestRig | undefined;
 
@@ -107,6 +107,39 @@ describe('worker process', () => {
         .matches,
     ).toBe(true);
     await queues.close();
+  });
+
+  it('interrupted full sync resumes, not restarts', async () => {
+    rig = await createRig('full-resume', { products: 200, orders: 5 });
+    const first = await rig.startWorker({ NYMBLE_PAGE_SIZE: '10' });
+    await syncNow(first.app, 'products');
+    rig.simulator.setFaults({ path: '/api/products', latencyMs: 80 });
+    const key = `${rig.prefix}:nymble-sync:watermark:products`;
+    const before = await rig.redis.hgetall(key);
+
+    await first.app.queues.requestSync('products', { full: true });
+    await waitFor(
+      async () => (await rig!.redis.hget(key, 'id')) !== before.id,
+      'a full-sync checkpoint',
+    );
+    await first.app.stop();
+    const checkpoint = await rig.redis.hgetall(key);
+    rig.simulator.clearFaults();
+    rig.simulator.resetStats();
+    const second = await rig.startWorker({ NYMBLE_PAGE_SIZE: '10' });
+    await waitFor(
+      async () => (await rig!.redis.hget(key, 'id')) === before.id,
+      'the full walk to finish',
+      30_000,
+    );
+
+    const [resumedFirst] = rig.simulator
+      .stats()
+      .requests.filter((request) => request.path === '/api/products');
+    expect(checkpoint.id).not.toBe(before.id);
+    expect(resumedFirst?.query.updatedSince).toBe(checkpoint.updatedAt);
+    expect(resumedFirst?.query.afterId).toBe(checkpoint.id);
+    await second.app.stop();
   });
 
   it('changed schedule replaces the old one', async () => {

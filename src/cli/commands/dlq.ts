@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
 
 import { ENTITIES } from '../../../jobs/index.js';
-import { replayDeadLetter, type ReplayResult } from '../../../jobs/replay.js';
+import {
+  closeOrphanedBreakers,
+  replayDeadLetter,
+  type ReplayResult,
+} from '../../../jobs/replay.js';
 import { DEAD_LETTER_REASONS } from '../../decisions.js';
 import { ENTITY_NAMES, type EntityName } from '../../erp/adapter.js';
 import { loadErpAdapter } from '../../erp/load-adapter.js';
@@ -173,12 +177,18 @@ async function replayCommand(
 
 async function purgeCommand(options: FilterOptions & { yes?: boolean }): Promise<number> {
   const filter = checkFilter(options);
-  if (!options.yes)
+  if (!options.yes) {
     throw new CliArgumentError('dlq purge deletes dead letters for good: add --yes to confirm');
-  return withContext(async ({ deadLetters }) => {
-    const letters = await deadLetters.list(filter);
-    for (const letter of letters) await deadLetters.remove(letter.id);
+  }
+  return withContext(async (context) => {
+    const letters = await context.deadLetters.list(filter);
+    for (const letter of letters) await context.deadLetters.remove(letter.id);
     say(`Removed ${letters.length} dead letters.`);
+
+    const resumed = await closeOrphanedBreakers(context);
+    if (resumed.length > 0) {
+      say(`Resumed ${resumed.join(', ')}: no dead letter explains the pause any more.`);
+    }
     return 0;
   });
 }
@@ -210,7 +220,11 @@ export function registerDlq(program: Command): void {
     .option('--all', 'replay every dead letter that matches the filters')
     .action((id: string | undefined, options) => runCommand(() => replayCommand(id, options)));
 
-  filters(dlq.command('purge').description('Delete dead letters without replaying them'))
+  filters(
+    dlq
+      .command('purge')
+      .description('Delete dead letters without replaying them; a schedule they paused resumes'),
+  )
     .option('--yes', 'confirm the deletion')
     .action((options) => runCommand(() => purgeCommand(options)));
 }
