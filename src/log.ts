@@ -53,3 +53,28 @@ export function createLogger(options: LoggerOptions): Logger {
     options.destination ?? pino.destination({ sync: false }),
   );
 }
+
+/**
+ * Returns an error handler that logs the first error at once and then at most one line per
+ * `intervalMs`, with the number of errors in between, so that a Redis outage that repeats the
+ * same error on every reconnect attempt leaves a few lines rather than thousands.
+ */
+export function throttledErrorLog(
+  log: Logger,
+  message: string,
+  fields: Record<string, unknown> = {},
+  intervalMs = 30_000,
+): (error: unknown) => void {
+  let lastLoggedMs = 0;
+  let suppressed = 0;
+  return (error) => {
+    const now = Date.now();
+    if (now - lastLoggedMs < intervalMs) {
+      suppressed += 1;
+      return;
+    }
+    log.error({ ...fields, err: error, suppressed }, message);
+    lastLoggedMs = now;
+    suppressed = 0;
+  };
+}

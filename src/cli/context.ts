@@ -41,6 +41,8 @@ export async function openContext(
   }
 
   const queues = new SyncQueues(redis, config.queuePrefix);
+  // A command reports the error of the operation that failed; the events add nothing.
+  queues.onError(() => {});
   const state = new SyncState(redis, stateKeys(config.queuePrefix));
   return {
     config,

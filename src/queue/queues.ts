@@ -49,6 +49,16 @@ export class SyncQueues {
     };
   }
 
+  /**
+   * Sends every queue's `error` events to `handler`. Without a listener BullMQ prints each
+   * connection error to stderr, once per reconnect attempt.
+   */
+  onError(handler: (error: Error) => void): void {
+    for (const queue of [...Object.values(this.sync), ...Object.values(this.deadLetter)]) {
+      queue.on('error', handler);
+    }
+  }
+
   /** Sets global concurrency 1 on every sync queue. Idempotent; run at every start. */
   async enforceOneSyncPerEntity(): Promise<void> {
     for (const entity of ENTITY_NAMES) await this.sync[entity].setGlobalConcurrency(1);

@@ -13,7 +13,7 @@ import type { SyncReceipt } from '../../jobs/sync-run.js';
 import type { Config } from '../config.js';
 import type { EntityName, ErpAdapter } from '../erp/adapter.js';
 import { loadErpAdapter } from '../erp/load-adapter.js';
-import type { Logger } from '../log.js';
+import { throttledErrorLog, type Logger } from '../log.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import type { NymbleClient } from '../nymble/client.js';
 import { createNymbleClient } from '../nymble/create-client.js';
@@ -75,6 +75,7 @@ export async function startWorkerApp(
   const keys = stateKeys(config.queuePrefix);
   const state = new SyncState(redis, keys);
   const queues = new SyncQueues(redis, config.queuePrefix);
+  queues.onError(throttledErrorLog(log, 'queue error'));
   const deadLetters = new DeadLetters(queues);
   const breaker = new Breaker(queues, state);
   const { client, gate } = await createNymbleClient(config, redis, keys, log, metrics);
@@ -85,7 +86,6 @@ export async function startWorkerApp(
     config.sync.entities.map((entity) => [entity, config.sync.schedules[entity]]),
   );
   const keeper = new ScheduleKeeper(queues, schedules, redis, log, config.scheduleCheckIntervalMs);
-  await keeper.start();
 
   const shutdown = new AbortController();
   const lifecycle = new JobLifecycle(log, metrics);
@@ -111,9 +111,9 @@ export async function startWorkerApp(
     shutdown: shutdown.signal,
   });
 
-  const workers = config.sync.entities.map((entity) =>
-    createWorker(entity, processor, redis, config, log, events),
-  );
+  // The HTTP server starts before anything waits for Redis, so that /healthz answers and
+  // /readyz explains the wait while Redis is down at start. It reads `workers` at each request.
+  const workers: Worker<SyncJobData, SyncReceipt>[] = [];
   const http =
     options.http === false
       ? undefined
@@ -128,6 +128,12 @@ export async function startWorkerApp(
           redis,
           workers,
         });
+
+  if (redis.status !== 'ready') log.info({ status: redis.status }, 'waiting for Redis');
+  await keeper.start();
+  for (const entity of config.sync.entities) {
+    workers.push(createWorker(entity, processor, redis, config, log, events));
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -188,7 +194,7 @@ function createWorker(
     limiter: LIMITER,
     maxStartedAttempts: MAX_STARTED_ATTEMPTS,
   });
-  worker.on('error', (error) => log.error({ err: error, entity }, 'worker error'));
+  worker.on('error', throttledErrorLog(log, 'worker error', { entity }));
   worker.on('progress', (job, progress) => events.emit('progress', entity, progress, job.id));
   worker.on('completed', (_job, receipt) => events.emit('completed', receipt));
   // `job` is undefined when BullMQ fails a job it could not load, so nothing here depends on it.

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Redis } from 'ioredis';
 
 import { loadConfig } from '../../config.js';
-import { createLogger, type Logger } from '../../log.js';
+import { createLogger, throttledErrorLog, type Logger } from '../../log.js';
 import { createMetrics } from '../../metrics.js';
 import { createRedis, logRedisOutages } from '../../queue/connection.js';
 import { DeadLetters } from '../../queue/dead-letters.js';
@@ -30,6 +30,7 @@ async function serveDashboard(): Promise<number> {
   const redis = createRedis(config.redisUrl, 'worker', 'nymble-sync-dashboard');
   logRedisOutages(redis, log);
   const queues = new SyncQueues(redis, config.queuePrefix);
+  queues.onError(throttledErrorLog(log, 'queue error'));
   const http = await startHttpServer({
     config,
     log,
