@@ -76,6 +76,8 @@ export interface FailureContext {
   attempt: number;
   /** Milliseconds since this sync first met a 429; 0 before that. */
   rateLimitedForMs: number;
+  /** 429s met by this request so far, the failed one included; 0 when it met none. */
+  rateLimitAttempt?: number;
   /** True when the credential is a login token that a new login could replace. */
   canRelogin: boolean;
   /** Returns a number in [0, 1) for jitter; tests pass a fixed value. */
@@ -98,7 +100,17 @@ function decideRateLimit(
   context: FailureContext,
 ): Decision {
   const random = context.random ?? Math.random;
-  const delayMs = error.retryAfterMs ?? backoffDelayMs(policy, context.attempt, random);
+  const attempt = Math.max(1, context.rateLimitAttempt ?? 1);
+  // The first Retry-After is honoured as sent, 0 included. After that, a Retry-After shorter
+  // than the backoff (0 again, or a date already past) gets the backoff, so that a server that
+  // keeps answering "retry now" cannot drive a hot loop.
+  const backoff = backoffDelayMs(policy, attempt - 1, random);
+  const delayMs =
+    error.retryAfterMs === undefined
+      ? backoffDelayMs(policy, attempt, random)
+      : attempt === 1
+        ? error.retryAfterMs
+        : Math.max(error.retryAfterMs, backoff);
 
   if (context.rateLimitedForMs + delayMs > policy.rateLimitBudgetMs) {
     return { action: 'dead-letter', reason: 'rate_limit_exhausted', breaker: 'none' };
@@ -117,6 +129,17 @@ function decideTransient(
 
   const delayMs = backoffDelayMs(policy, context.attempt, context.random);
   return { action: 'retry', delayMs, rateLimited: false };
+}
+
+/**
+ * Returns the dead-letter reason for a retryable failure whose attempts are all spent, so
+ * that a failure never ends without a dead letter.
+ */
+export function exhaustedReason(error: unknown): DeadLetterReason {
+  if (error instanceof RateLimitedError) return 'rate_limit_exhausted';
+  if (error instanceof UnavailableError) return 'transient_exhausted';
+  if (error instanceof ErpUnavailableError) return 'erp_unavailable';
+  return 'unexpected_error';
 }
 
 /** Decides what follows a failure. Pure: the caller carries the decision out. */

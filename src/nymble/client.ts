@@ -56,6 +56,20 @@ export interface NymbleClientOptions {
   onResponse?: (endpoint: string, status: number | 'network_error') => void;
 }
 
+/** What one request has met so far, across its attempts. */
+interface RequestState {
+  transientAttempts: number;
+  rateLimitAttempts: number;
+  relogins: number;
+  lastAuth: AuthHeader | undefined;
+}
+
+/**
+ * Re-logins one request may make after a 401. Two, because the first can adopt a token that
+ * another worker stored meanwhile, which may have been revoked too; the second logs in anew.
+ */
+const MAX_RELOGINS_PER_REQUEST = 2;
+
 const USER_AGENT = 'nymble-sync/0.1 (+https://github.com/nymble-sync)';
 
 /** Copies a got error's code and message but none of its request options, which contain headers. */
@@ -101,10 +115,11 @@ export class NymbleClient {
     context: RequestContext,
   ): Promise<T> {
     const endpoint = `GET /${path}`;
-    const state = {
+    const state: RequestState = {
       transientAttempts: 0,
-      relogged: false,
-      lastAuth: undefined as AuthHeader | undefined,
+      rateLimitAttempts: 0,
+      relogins: 0,
+      lastAuth: undefined,
     };
 
     return pRetry(
@@ -154,24 +169,34 @@ export class NymbleClient {
     error: Error,
     attemptNumber: number,
     endpoint: string,
-    state: { transientAttempts: number; relogged: boolean; lastAuth: AuthHeader | undefined },
+    state: RequestState,
     context: RequestContext,
   ): Promise<void> {
     const rateLimited = error instanceof RateLimitedError;
-    if (rateLimited) context.stats.rateLimitedSinceMs ??= Date.now();
-    else state.transientAttempts += 1;
+    if (rateLimited) {
+      context.stats.rateLimitedSinceMs ??= Date.now();
+      state.rateLimitAttempts += 1;
+    } else {
+      state.transientAttempts += 1;
+    }
 
     const decision = decide(error, this.#options.policy, {
       attempt: Math.max(1, state.transientAttempts),
+      rateLimitAttempt: state.rateLimitAttempts,
       rateLimitedForMs: rateLimited
         ? Date.now() - (context.stats.rateLimitedSinceMs ?? Date.now())
         : 0,
-      canRelogin: this.#options.credential.method === 'login' && !state.relogged,
+      canRelogin:
+        this.#options.credential.method === 'login' && state.relogins < MAX_RELOGINS_PER_REQUEST,
     });
-    if (error instanceof NymbleRequestError) Object.assign(error, { attempts: attemptNumber });
+    // The decision travels with the error, so that the job boundary carries out this one
+    // instead of deciding again with less context (the next wait, the attempts made).
+    if (error instanceof NymbleRequestError) {
+      Object.assign(error, { attempts: attemptNumber, decision });
+    }
 
     if (decision.action === 'relogin' && state.lastAuth) {
-      state.relogged = true;
+      state.relogins += 1;
       context.log.warn({ endpoint, attempt: attemptNumber }, 'token rejected, logging in again');
       await this.#options.credential.invalidate(state.lastAuth);
       return;

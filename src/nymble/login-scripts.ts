@@ -36,10 +36,15 @@ if ok and type(record) == 'table' and record.id == ARGV[1] then
 end
 return 0`;
 
-// Sets the block deadline (ms since the epoch) unless a later one is already set.
+// Sets the block deadline unless a later one is already set. ARGV: deadline (ms since the
+// epoch), duration (ms). Both are rounded down to whole milliseconds, and the duration is
+// raised to at least 1, because SET rejects a PX of 0 or a fraction. The caller caps the
+// duration: '%d' cannot format values beyond the 64-bit integer range.
 export const BLOCK_SCRIPT = `
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) > current then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local deadline = math.floor(tonumber(ARGV[1]))
+local duration = math.max(1, math.floor(tonumber(ARGV[2])))
+local current = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+if deadline > current then
+  redis.call('SET', KEYS[1], string.format('%d', deadline), 'PX', string.format('%d', duration))
 end
 return 1`;

@@ -7,7 +7,8 @@
  *   poll for the token it stores.
  * - A sliding-window budget in Redis keeps every process together under `loginsPerMinute`
  *   logins per ClientId. A login that would exceed it waits for a slot.
- * - A login 429 blocks logins for the whole fleet until its Retry-After has passed.
+ * - A login 429 blocks logins for the whole fleet until its Retry-After has passed, for at least
+ *   1 second and at most 10 minutes.
  *
  * The ClientSecret, tokens and derived keys live only in private fields. They never reach a log
  * line, an error or Redis in plain text.
@@ -105,6 +106,15 @@ const BUDGET_WINDOW_MS = 61_000;
 /** Block after a login 429 without Retry-After. Nymble documents "retry after 60 seconds". */
 const DEFAULT_BLOCK_MS = 60_000;
 
+/**
+ * Longest block after a login 429. Nymble documents a 60-second retry, so a longer Retry-After
+ * is honoured only up to this cap: one bad header must not stop the fleet's logins for longer.
+ */
+const MAX_BLOCK_MS = 10 * 60_000;
+
+/** Shortest block after a login 429, also for `Retry-After: 0` or a date already past. */
+const MIN_BLOCK_MS = 1_000;
+
 /** Interval at which a process polls Redis while another process logs in. */
 const POLL_INTERVAL_MS = 50;
 
@@ -170,7 +180,12 @@ export class LoginCredential implements CredentialProvider {
     }
   }
 
-  /** Drops the token locally, and in Redis too when the shared token is that same token. */
+  /**
+   * Drops the token locally, and in Redis too when the shared token is that same token. A
+   * different shared token is kept, because another process may have logged in since. The next
+   * `current()` then returns that token with `fresh: false`, and invalidating it as well deletes
+   * it from Redis, so the call after that logs in.
+   */
   async invalidate(rejected: AuthHeader): Promise<void> {
     const id = await this.#cipher.tokenId(rejected.value);
     if (this.#token !== undefined && sameText(this.#token.id, id)) this.#dropLocal();
@@ -373,9 +388,15 @@ export class LoginCredential implements CredentialProvider {
   async #throwIfBlocked(): Promise<void> {
     const value = await this.#options.redis.get(this.#options.keys.authBlockedUntil);
     const remainingMs = value === null ? 0 : Number(value) - this.#now();
-    if (remainingMs > 0) throw new RateLimitedError({ endpoint: ENDPOINT }, remainingMs);
+    if (remainingMs <= 0) return;
+
+    // A deadline set by a host whose clock runs ahead can look longer than the cap here, but
+    // the key itself expires within MAX_BLOCK_MS of Redis's time.
+    const retryAfterMs = Math.min(remainingMs, MAX_BLOCK_MS);
+    throw new RateLimitedError({ endpoint: ENDPOINT }, retryAfterMs);
   }
 
+  /** Blocks logins fleet-wide for `durationMs`, a whole number from MIN_BLOCK_MS to MAX_BLOCK_MS. */
   async #blockLogins(durationMs: number): Promise<void> {
     const until = String(this.#now() + durationMs);
     const { redis, keys } = this.#options;
@@ -478,10 +499,12 @@ export class LoginCredential implements CredentialProvider {
   async #rateLimited(response: Response<string>, facts: RequestFacts): Promise<RateLimitedError> {
     this.#report('rate_limited');
     const header = headerValue(response.headers['retry-after']);
-    const blockMs = parseRetryAfter(header, this.#now()) ?? DEFAULT_BLOCK_MS;
+    const requestedMs = parseRetryAfter(header, this.#now()) ?? DEFAULT_BLOCK_MS;
+    const blockMs = clampBlockMs(requestedMs);
 
     await this.#blockLogins(blockMs);
-    this.#options.log.warn({ retryAfterMs: blockMs }, 'login rate limited, logins blocked');
+    const fields = { retryAfterMs: blockMs, requestedRetryAfterMs: requestedMs };
+    this.#options.log.warn(fields, 'login rate limited, logins blocked');
     return new RateLimitedError(facts, blockMs);
   }
 
@@ -524,6 +547,16 @@ export class LoginCredential implements CredentialProvider {
 function refreshAtMs(entry: TokenEntry, skewSeconds: number): number {
   const lifetimeMs = entry.expiresAtMs - entry.issuedAtMs;
   return entry.expiresAtMs - Math.min(skewSeconds * 1000, lifetimeMs / 2);
+}
+
+/**
+ * Limits a login block to whole milliseconds from MIN_BLOCK_MS to MAX_BLOCK_MS. Retry-After
+ * values of 0 or a past date become MIN_BLOCK_MS, and very large ones (even Infinity) become
+ * MAX_BLOCK_MS.
+ */
+function clampBlockMs(requestedMs: number): number {
+  if (Number.isNaN(requestedMs)) return DEFAULT_BLOCK_MS;
+  return Math.min(MAX_BLOCK_MS, Math.max(MIN_BLOCK_MS, Math.ceil(requestedMs)));
 }
 
 function toHeader(entry: TokenEntry, fresh: boolean): AuthHeader {

@@ -1,6 +1,13 @@
 import { invalidRequest } from './errors.js';
 
 /**
+ * Latest simulated time: the last millisecond of year 9999. Later times still fit in a Date
+ * (up to 8.64e15 ms), but their ISO 8601 strings need a six-digit year that clients may not
+ * parse, and beyond 8.64e15 ms every Date built from the clock is invalid.
+ */
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
  * The simulated clock: a base clock plus the total of `advance` calls. Token `iat`/`exp`,
  * login rate-limit windows and the UpdatedAt of mutations all read it.
  */
@@ -17,9 +24,21 @@ export class SimulatedClock {
     return this.#base() + this.#offsetMs;
   }
 
+  /**
+   * Moves the clock forward by `ms`. Throws a 400 error and leaves the clock as it was when
+   * `ms` is negative, not finite, or would move the clock past the end of year 9999.
+   */
   advance(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) {
       throw invalidRequest(`ms must be a finite number of milliseconds >= 0, got ${String(ms)}`);
+    }
+    const maxMs = LATEST_MS - this.now();
+    if (ms > maxMs) {
+      const latest = new Date(LATEST_MS).toISOString();
+      throw invalidRequest(
+        `ms must move the simulated clock no later than ${latest}, so at most ` +
+          `${Math.max(0, maxMs)} from now, got ${String(ms)}`,
+      );
     }
     this.#offsetMs += ms;
   }

@@ -19,7 +19,7 @@ import {
   type SyncReceipt,
 } from '../../jobs/sync-run.js';
 import type { EntityDefinition } from '../../jobs/entity.js';
-import { decide, type Decision, type RetryPolicy } from '../decisions.js';
+import { decide, exhaustedReason, type Decision, type RetryPolicy } from '../decisions.js';
 import type { EntityName, ErpRecord } from '../erp/adapter.js';
 import {
   ErpUnavailableError,
@@ -194,19 +194,23 @@ async function handleFailure(
   // Anything else (a Redis error while checkpointing, a bug) gets the job's own attempts.
   const retriedInside = error instanceof NymbleRequestError || error instanceof ErpUnavailableError;
   const attempts = job.opts.attempts ?? 1;
-  const decision = decide(
-    error,
-    retriedInside ? deps.policy : { ...deps.policy, maxAttempts: attempts },
-    {
-      attempt: retriedInside ? Number.POSITIVE_INFINITY : job.attemptsMade + 1,
-      rateLimitedForMs:
-        stats.rateLimitedSinceMs === undefined ? 0 : Date.now() - stats.rateLimitedSinceMs,
-      canRelogin: false,
-    },
-  );
+  const decided = (error as { decision?: Decision }).decision;
+  const decision =
+    retriedInside && decided
+      ? decided
+      : decide(error, retriedInside ? deps.policy : { ...deps.policy, maxAttempts: attempts }, {
+          attempt: retriedInside ? Number.POSITIVE_INFINITY : job.attemptsMade + 1,
+          rateLimitedForMs:
+            stats.rateLimitedSinceMs === undefined ? 0 : Date.now() - stats.rateLimitedSinceMs,
+          canRelogin: false,
+        });
 
   if (decision.action === 'defer') return defer(deps, job, token, decision.delayMs, error, stats);
   if (decision.action === 'dead-letter') return deadLetter(deps, job, decision, error);
+  if (job.attemptsMade + 1 >= attempts) {
+    const reason = exhaustedReason(error);
+    return deadLetter(deps, job, { action: 'dead-letter', reason, breaker: 'none' }, error);
+  }
 
   deps.lifecycle.retrying(job, error);
   return error instanceof Error ? error : new Error(String(error));

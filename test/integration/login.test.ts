@@ -172,6 +172,15 @@ function maxLoginsInAnyMinute(sim: Simulator): number {
   return Math.max(0, ...times.map(countFrom));
 }
 
+/** Returns the status of a products request that carries the header's token. */
+async function productsStatus(sim: Simulator, header: AuthHeader): Promise<number> {
+  const response = await fetch(`${sim.url}/api/products?pageSize=1`, {
+    headers: { 'x-api-key': header.value, accept: 'application/json' },
+  });
+  await response.body?.cancel();
+  return response.status;
+}
+
 interface HelperResult {
   loginCount: number;
   fresh: boolean;
@@ -392,6 +401,40 @@ describe('LoginCredential refresh and invalidation', () => {
     expect(sim.stats().logins).toBe(2);
   });
 
+  it('second invalidate drops an adopted token', async () => {
+    const sim = await startSimulator();
+    const first = makeCredential(sim);
+    const second = makeCredential(sim);
+    const firstToken = await currentHeader(first);
+
+    // Without the shared token, the second instance logs in itself and shares its own token.
+    await admin.del(keys.authToken);
+    const secondToken = await currentHeader(second);
+    expect(secondToken.fresh).toBe(true);
+    expect(secondToken.value).not.toBe(firstToken.value);
+
+    // Both tokens expire on the simulator's clock only, so both instances still trust them.
+    sim.advanceClock(86_400_000);
+    expect(await productsStatus(sim, firstToken)).toBe(401);
+    expect(await productsStatus(sim, secondToken)).toBe(401);
+
+    await first.invalidate(firstToken);
+    const adopted = await currentHeader(first);
+    expect(adopted.value).toBe(secondToken.value);
+    expect(adopted.fresh).toBe(false);
+    expect(first.loginCount()).toBe(1);
+
+    await first.invalidate(adopted);
+    expect(await admin.exists(keys.authToken)).toBe(0);
+    const loginsBefore = sim.stats().logins;
+    const renewed = await currentHeader(first);
+    expect(renewed.fresh).toBe(true);
+    expect(renewed.value).not.toBe(secondToken.value);
+    expect(sim.stats().logins).toBe(loginsBefore + 1);
+    expect(first.loginCount()).toBe(2);
+    expect(await productsStatus(sim, renewed)).toBe(200);
+  });
+
   it('edited shared expiry forces a login', async () => {
     const sim = await startSimulator();
     await currentHeader(makeCredential(sim));
@@ -496,6 +539,36 @@ describe('LoginCredential budget and rate limits', () => {
 
     await expect(credential.current()).rejects.toMatchObject({ retryAfterMs: 60_000 });
     expect(Number(await admin.get(keys.authBlockedUntil))).toBe(clock.now() + 60_000);
+  });
+
+  // Retry-After values outside 1 s to 10 min are clamped, so that one header can neither stop
+  // the fleet's logins for years nor set a block that Redis rejects.
+  it.each([
+    { retryAfter: '99999999999999999999', blockMs: 600_000 },
+    { retryAfter: 'Fri, 31 Dec 2100 23:59:59 GMT', blockMs: 600_000 },
+    { retryAfter: '601', blockMs: 600_000 },
+    { retryAfter: '0', blockMs: 1_000 },
+    { retryAfter: 'date:-5000', blockMs: 1_000 },
+  ])('429 Retry-After $retryAfter blocks $blockMs ms', async ({ retryAfter, blockMs }) => {
+    const sim = await startSimulator();
+    const clock = new FakeClock(sim);
+    sim.setFaults({ path: '/api/auth/login', rateLimit: { count: 1, retryAfter } });
+    const credential = makeCredential(sim, { now: clock.now });
+
+    const rejected = credential.current();
+    await expect(rejected).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(rejected).rejects.toMatchObject({
+      retryAfterMs: blockMs,
+      facts: { endpoint: 'POST /api/auth/login', status: 429 },
+    });
+    expect(Number(await admin.get(keys.authBlockedUntil))).toBe(clock.now() + blockMs);
+    const ttlMs = await admin.pttl(keys.authBlockedUntil);
+    expect(ttlMs).toBeGreaterThan(0);
+    expect(ttlMs).toBeLessThanOrEqual(blockMs);
+
+    clock.advance(blockMs);
+    expect((await currentHeader(credential)).fresh).toBe(true);
+    expect(sim.stats().logins).toBe(2);
   });
 
   it('server error gives UnavailableError', async () => {

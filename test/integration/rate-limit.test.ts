@@ -87,4 +87,26 @@ describe('rate limits across worker processes', () => {
     expect(attempts.length).toBeGreaterThanOrEqual(3);
     expect(attempts.length).toBeLessThanOrEqual(8);
   });
+
+  it('repeated Retry-After 0 backs off', async () => {
+    rig.simulator.mutate('products', 1);
+    rig.simulator.resetStats();
+    rig.simulator.setFaults({ path: '/api/products', rateLimit: { count: -1, retryAfter: '0' } });
+
+    await queues.requestSync('products');
+    const letter = await waitFor(
+      async () => (await queues.deadLetter.products.getJob('sync.rate_limit_exhausted'))?.data,
+      'the rate_limit_exhausted dead letter',
+      15_000,
+    );
+    rig.simulator.clearFaults();
+
+    const attempts = rig.simulator
+      .stats()
+      .requests.filter((request) => request.path === '/api/products');
+    expect(letter.reason).toBe('rate_limit_exhausted');
+    // Without backoff a "retry now" loop sends hundreds of requests a second.
+    expect(attempts.length).toBeGreaterThanOrEqual(5);
+    expect(attempts.length).toBeLessThan(80);
+  });
 });

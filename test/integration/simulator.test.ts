@@ -836,6 +836,25 @@ describe('control API', () => {
     expect(expired.body.code).toBe('token_expired');
   });
 
+  it('clock advance past year 9999 is 400', async () => {
+    const sim = await startSimulator({ now: () => Date.UTC(2030, 0, 1) });
+
+    const rejected = await post(sim, '/_sim/clock/advance', { ms: 1e300 });
+    const later = await get(sim, '/api/products?pageSize=1', sim.apiKey);
+    const accessToken = await token(sim, 'sync-admin');
+    const withToken = await get(sim, '/api/products?pageSize=1', accessToken);
+    const advanced = await post(sim, '/_sim/clock/advance', { ms: 1_000 });
+
+    expect(rejected.status).toBe(400);
+    expect(rejected.body.code).toBe('invalid_request');
+    expect(rejected.body.message).toMatch(/^ms /);
+    expect(later.status).toBe(200);
+    expect(withToken.status).toBe(200);
+    expect(advanced.status).toBe(200);
+    expect(advanced.body.now).toBe('2030-01-01T00:00:01.000Z');
+    expect(() => sim.advanceClock(1e300)).toThrow(/^ms /);
+  });
+
   it('stats are read and reset', async () => {
     await post(simulator, '/_sim/stats/reset', {});
     await get(simulator, '/api/products?pageSize=2', simulator.apiKey);

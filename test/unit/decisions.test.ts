@@ -53,8 +53,26 @@ const cases: Array<[string, unknown, Partial<FailureContext>, Decision]> = [
   [
     '429 without Retry-After',
     new RateLimitedError(facts, undefined),
-    { attempt: 2 },
+    { rateLimitAttempt: 2 },
     { action: 'retry', delayMs: 150, rateLimited: true },
+  ],
+  [
+    'second 429 with Retry-After 0',
+    new RateLimitedError(facts, 0),
+    { rateLimitAttempt: 2 },
+    { action: 'retry', delayMs: 75, rateLimited: true },
+  ],
+  [
+    'fourth 429 with Retry-After 0',
+    new RateLimitedError(facts, 0),
+    { rateLimitAttempt: 4 },
+    { action: 'retry', delayMs: 300, rateLimited: true },
+  ],
+  [
+    'later 429 with longer Retry-After',
+    new RateLimitedError(facts, 2_000),
+    { rateLimitAttempt: 3 },
+    { action: 'retry', delayMs: 2_000, rateLimited: true },
   ],
   [
     '429 with long Retry-After',
