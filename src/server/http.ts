@@ -168,16 +168,35 @@ export function createHttpApp(deps: HttpServerDeps): Express {
  * @throws ConfigError when the dashboard would be reachable off loopback without credentials;
  * loadConfig rejects that already, and this repeats the check for hand-built configurations.
  */
+/**
+ * Listens on host and port. Express 5 passes a listen error to the callback instead of
+ * throwing, so the callback checks for it; the error becomes a ConfigError naming the setting.
+ */
+function listen(app: Express, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (error?: Error) => {
+      if (!error) {
+        resolve(server);
+        return;
+      }
+      const code = (error as { code?: string }).code ?? error.message;
+      reject(
+        new ConfigError([
+          `HTTP_HOST=${JSON.stringify(host)} HTTP_PORT=${port} cannot be used (${code}): ` +
+            'choose a free port and an address of this machine',
+        ]),
+      );
+    });
+  });
+}
+
 export async function startHttpServer(deps: HttpServerDeps): Promise<HttpServerHandle> {
   const exposure = dashboardExposureProblem(deps.config.http);
   if (exposure !== undefined) throw new ConfigError([exposure]);
 
   const app = createHttpApp(deps);
   const { host, port } = deps.config.http;
-  const server: Server = await new Promise((resolve, reject) => {
-    const listening = app.listen(port, host, () => resolve(listening));
-    listening.once('error', reject);
-  });
+  const server = await listen(app, host, port);
 
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;

@@ -68,6 +68,8 @@ export async function startWorkerApp(
   log: Logger,
   options: WorkerAppOptions = {},
 ): Promise<WorkerApp> {
+  // The ERP adapter comes first, so that a bad ERP_ADAPTER fails before a connection is open.
+  const erp = options.erp ?? (await loadErpAdapter(config.erp));
   const redis = createRedis(config.redisUrl, 'worker', 'nymble-sync-worker');
   logRedisOutages(redis, log);
 
@@ -78,9 +80,15 @@ export async function startWorkerApp(
   queues.onError(throttledErrorLog(log, 'queue error'));
   const deadLetters = new DeadLetters(queues);
   const breaker = new Breaker(queues, state);
-  const { client, gate } = await createNymbleClient(config, redis, keys, log, metrics);
+  const nymble = await createNymbleClient(config, redis, keys, log, metrics).catch(
+    async (error: unknown) => {
+      await erp.close();
+      await redis.quit().catch(() => redis.disconnect());
+      throw error;
+    },
+  );
+  const { client, gate } = nymble;
   const credential = client.credential;
-  const erp = options.erp ?? (await loadErpAdapter(config.erp));
 
   const schedules = Object.fromEntries(
     config.sync.entities.map((entity) => [entity, config.sync.schedules[entity]]),
@@ -114,27 +122,7 @@ export async function startWorkerApp(
   // The HTTP server starts before anything waits for Redis, so that /healthz answers and
   // /readyz explains the wait while Redis is down at start. It reads `workers` at each request.
   const workers: Worker<SyncJobData, SyncReceipt>[] = [];
-  const http =
-    options.http === false
-      ? undefined
-      : await startHttpServer({
-          config,
-          log,
-          metrics,
-          queues,
-          state,
-          deadLetters,
-          credential,
-          redis,
-          workers,
-        });
-
-  if (redis.status !== 'ready') log.info({ status: redis.status }, 'waiting for Redis');
-  await keeper.start();
-  for (const entity of config.sync.entities) {
-    workers.push(createWorker(entity, processor, redis, config, log, events));
-  }
-
+  let http: HttpServerHandle | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= stopInOrder({
@@ -151,6 +139,31 @@ export async function startWorkerApp(
     });
     return stopping;
   };
+
+  try {
+    const httpDeps = {
+      config,
+      log,
+      metrics,
+      queues,
+      state,
+      deadLetters,
+      credential,
+      redis,
+      workers,
+    };
+    http = options.http === false ? undefined : await startHttpServer(httpDeps);
+
+    if (redis.status !== 'ready') log.info({ status: redis.status }, 'waiting for Redis');
+    await keeper.start();
+    for (const entity of config.sync.entities) {
+      workers.push(createWorker(entity, processor, redis, config, log, events));
+    }
+  } catch (error) {
+    // Whatever started is stopped again, so that a failed start leaves no process running.
+    await stop();
+    throw error;
+  }
 
   log.info(
     {
@@ -228,12 +241,13 @@ async function stopInOrder(parts: StopParts): Promise<void> {
   ]);
   if (timedOut) {
     // The page in hand was not acknowledged, so its watermark did not move: the next run
-    // fetches that page again and the ERP upsert makes the repeat harmless.
+    // fetches that page again and the ERP upsert makes the repeat harmless. BullMQ's close()
+    // keeps waiting for the running job even when forced, so the rest shuts down without it.
     log.warn(
       { timeoutMs: parts.timeoutMs },
       'running sync did not checkpoint in time, closing anyway',
     );
-    await Promise.all(parts.workers.map((worker) => worker.close(true)));
+    for (const worker of parts.workers) void worker.close(true).catch(() => {});
   }
 
   parts.keeper.stop();

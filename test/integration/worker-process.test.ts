@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { compareErpWithSource } from '../../src/cli/verify.js';
 import { schedulerId } from '../../src/queue/names.js';
 import { SyncQueues } from '../../src/queue/queues.js';
-import { createRig, ROOT, syncNow, waitFor, type TestRig } from '../helpers/harness.js';
+import { createRig, ROOT, runCli, syncNow, waitFor, type TestRig } from '../helpers/harness.js';
 
 let rig: TestRig | undefined;
 
@@ -202,5 +203,29 @@ describe('worker process', () => {
     expect(message).not.toContain('do-not-print-this-secret');
     expect(message).not.toMatch(/\n\s+at /);
     expect(result.stdout).toBe('');
+  });
+
+  it('busy HTTP port exits 2', async () => {
+    rig = await createRig('busy-port', { products: 5, orders: 5 });
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+
+    const result = await runCli(['worker'], rig.env({ HTTP_PORT: String(port) }));
+    blocker.close();
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`HTTP_PORT=${port} cannot be used (EADDRINUSE)`);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('missing ERP adapter exits 2', async () => {
+    rig = await createRig('bad-adapter', { products: 5, orders: 5 });
+
+    const result = await runCli(['worker'], rig.env({ ERP_ADAPTER: './no-such-adapter.js' }));
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('ERP_ADAPTER');
+    expect(result.stderr).toContain('no-such-adapter.js');
   });
 });

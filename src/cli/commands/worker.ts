@@ -23,17 +23,28 @@ export function registerWorker(program: Command): void {
         await app.stop();
         // The stream flushes asynchronously; give it the chance before the process ends.
         await new Promise<void>((resolve) => log.flush(() => resolve()));
-        return 0;
+        // A request still in flight after SHUTDOWN_TIMEOUT_MS would keep the event loop alive;
+        // its page was not acknowledged, so ending the process here loses nothing.
+        process.exit(0);
+      }).then(() => {
+        // A failed start was reported and cleaned up; exit even if a socket still lingers.
+        process.exit();
       }),
     );
 }
 
 function waitForSignal(log: ReturnType<typeof createLogger>): Promise<void> {
   return new Promise((resolve) => {
+    let requested = false;
+    // The handlers stay installed: a second signal during shutdown is logged, not fatal, so
+    // that the running page can still be checkpointed.
     const onSignal = (signal: NodeJS.Signals) => {
+      if (requested) {
+        log.warn({ signal }, 'shutdown already in progress');
+        return;
+      }
+      requested = true;
       log.info({ signal }, 'shutdown requested');
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
       resolve();
     };
     process.on('SIGTERM', onSignal);
