@@ -108,13 +108,14 @@ export async function runSync(deps: SyncDeps, input: SyncRunInput): Promise<Sync
     const page = await fetchPage(deps, input, watermark);
     if (page.Items.length === 0) break;
 
-    const erpRecords = newRecordsOf(page, watermark, input);
-    if (erpRecords.length === 0 && !page.HasMore) break;
+    const entries = newRecordsOf(page, watermark, input);
+    if (entries.length === 0 && !page.HasMore) break;
+    const erpRecords = entries.map((entry) => entry.record);
     const outcomes = await upsertPage(deps, input, erpRecords);
     await deadLetterRejected(deps, input, erpRecords, outcomes, watermark);
     countOutcomes(records, outcomes, input);
 
-    watermark = lastWatermark(erpRecords);
+    watermark = lastWatermark(entries);
     await deps.watermarks.setWatermark(entity.name, watermark);
     pages += 1;
     await input.onProgress?.({ pages, records: sumRecords(records), watermark });
@@ -253,10 +254,13 @@ function newRecordsOf(
   page: { Items: NymbleRecord[]; HasMore: boolean; claims: TokenClaims | undefined },
   watermark: Watermark | undefined,
   input: SyncRunInput,
-): ErpRecord[] {
+): PageEntry[] {
   const entity = input.entity;
-  const converted = page.Items.map((item) => entity.toErpRecord(item, page.claims));
-  const keyed = converted.map((record) => ({ updatedAt: record.version, id: record.id, record }));
+  const keyed = page.Items.map((item) => ({
+    updatedAt: item.UpdatedAt,
+    id: item.Id,
+    record: entity.toErpRecord(item, page.claims),
+  }));
   const result = recordsAfter(watermark, keyed);
   const facts = { endpoint: `GET /${entity.path}`, status: 200 };
 
@@ -274,12 +278,17 @@ function newRecordsOf(
   }
   if (result.dropped > 0)
     input.log.debug({ dropped: result.dropped }, 'records at or before the watermark skipped');
-  return result.records.map((entry) => entry.record);
+  return result.records;
 }
 
-function lastWatermark(records: ErpRecord[]): Watermark {
-  const last = records[records.length - 1] as ErpRecord;
-  return { updatedAt: last.version, id: last.id };
+/** A record of a page with the UpdatedAt Nymble sent, which the next page request repeats. */
+interface PageEntry extends Watermark {
+  record: ErpRecord;
+}
+
+function lastWatermark(entries: PageEntry[]): Watermark {
+  const last = entries[entries.length - 1] as PageEntry;
+  return { updatedAt: last.updatedAt, id: last.id };
 }
 
 function sumRecords(records: Record<UpsertOutcomeKind, number>): number {

@@ -4,14 +4,32 @@
  * can end between them.
  */
 export interface Watermark {
-  /** ISO 8601 UTC timestamp with milliseconds. */
+  /**
+   * The record's UpdatedAt exactly as Nymble sent it, so that the next request's
+   * `updatedSince` matches it to the last digit.
+   */
   updatedAt: string;
   id: string;
 }
 
+/**
+ * Orders two ISO 8601 timestamps by instant, to the nanosecond: Date.parse stops at the
+ * millisecond, so the fraction digits after the third break ties.
+ */
+export function compareTimestamps(a: string, b: string): number {
+  const byMs = Date.parse(a) - Date.parse(b);
+  if (byMs !== 0) return byMs;
+  return subMillisecond(a) - subMillisecond(b);
+}
+
+function subMillisecond(timestamp: string): number {
+  const fraction = /\.(\d+)/.exec(timestamp)?.[1] ?? '';
+  return Number(fraction.padEnd(9, '0').slice(3, 9));
+}
+
 /** Orders watermarks by instant first, then by id; negative when `a` comes first. */
 export function compareWatermarks(a: Watermark, b: Watermark): number {
-  const byTime = Date.parse(a.updatedAt) - Date.parse(b.updatedAt);
+  const byTime = compareTimestamps(a.updatedAt, b.updatedAt);
   if (byTime !== 0) return byTime;
   if (a.id === b.id) return 0;
   return a.id < b.id ? -1 : 1;

@@ -37,9 +37,9 @@ end
 return 0`;
 
 // Sets the block deadline unless a later one is already set. ARGV: deadline (ms since the
-// epoch), duration (ms). Both are rounded down to whole milliseconds, and the duration is
-// raised to at least 1, because SET rejects a PX of 0 or a fraction. The caller caps the
-// duration: '%d' cannot format values beyond the 64-bit integer range.
+// epoch), duration (ms). Both are rounded down to whole ms and the duration is raised to 1,
+// because SET rejects a PX of 0 or a fraction. The caller caps the duration, because '%d'
+// cannot format numbers beyond the 64-bit integer range.
 export const BLOCK_SCRIPT = `
 local deadline = math.floor(tonumber(ARGV[1]))
 local duration = math.max(1, math.floor(tonumber(ARGV[2])))

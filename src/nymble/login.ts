@@ -107,12 +107,12 @@ const BUDGET_WINDOW_MS = 61_000;
 const DEFAULT_BLOCK_MS = 60_000;
 
 /**
- * Longest block after a login 429. Nymble documents a 60-second retry, so a longer Retry-After
- * is honoured only up to this cap: one bad header must not stop the fleet's logins for longer.
+ * Maximum block after a login 429. Nymble documents a retry after 60 seconds, and a longer
+ * Retry-After is cut to this cap because one bad header must not stop the fleet's logins longer.
  */
 const MAX_BLOCK_MS = 10 * 60_000;
 
-/** Shortest block after a login 429, also for `Retry-After: 0` or a date already past. */
+/** Minimum block after a login 429, also for `Retry-After: 0` or a date already past. */
 const MIN_BLOCK_MS = 1_000;
 
 /** Interval at which a process polls Redis while another process logs in. */
@@ -386,12 +386,16 @@ export class LoginCredential implements CredentialProvider {
   }
 
   async #throwIfBlocked(): Promise<void> {
-    const value = await this.#options.redis.get(this.#options.keys.authBlockedUntil);
+    const { redis, keys } = this.#options;
+    const value = await redis.get(keys.authBlockedUntil);
     const remainingMs = value === null ? 0 : Number(value) - this.#now();
     if (remainingMs <= 0) return;
 
-    // A deadline set by a host whose clock runs ahead can look longer than the cap here, but
-    // the key itself expires within MAX_BLOCK_MS of Redis's time.
+    // A deadline beyond the cap comes from a host whose clock runs ahead, or from a version
+    // without the cap. LT only ever shortens the key's expiry, here to the cap.
+    if (remainingMs > MAX_BLOCK_MS) {
+      await redis.pexpire(keys.authBlockedUntil, MAX_BLOCK_MS, 'LT');
+    }
     const retryAfterMs = Math.min(remainingMs, MAX_BLOCK_MS);
     throw new RateLimitedError({ endpoint: ENDPOINT }, retryAfterMs);
   }

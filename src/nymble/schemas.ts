@@ -5,9 +5,16 @@
  */
 import { z } from 'zod';
 
-const timestamp = z.string().refine((value) => !Number.isNaN(Date.parse(value)), {
-  message: 'expected an ISO 8601 timestamp',
-});
+/** ISO 8601 date and time with seconds and an explicit offset, as Nymble sends UpdatedAt. */
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+// Date.parse alone accepts values such as "1" or "Foo 2" and reads an offset-less time in the
+// host's zone, either of which could move a watermark to a wrong instant.
+const timestamp = z
+  .string()
+  .refine((value) => ISO_TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value)), {
+    message: 'expected an ISO 8601 timestamp with an offset, such as 2026-01-05T10:00:00.000Z',
+  });
 
 const money = z.number().finite();
 

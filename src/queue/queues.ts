@@ -117,7 +117,6 @@ export class SyncQueues {
       {
         attempts: SYNC_JOB_ATTEMPTS,
         backoff: { type: 'exponential', delay: 5_000 },
-        deduplication: { id: `requested-${entity}` },
         ...JOB_RETENTION,
       },
     );

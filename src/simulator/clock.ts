@@ -1,9 +1,9 @@
 import { invalidRequest } from './errors.js';
 
 /**
- * Latest simulated time: the last millisecond of year 9999. Later times still fit in a Date
- * (up to 8.64e15 ms), but their ISO 8601 strings need a six-digit year that clients may not
- * parse, and beyond 8.64e15 ms every Date built from the clock is invalid.
+ * Latest simulated time: the last millisecond of year 9999. A Date holds times up to 8.64e15 ms
+ * and is invalid beyond. Times after year 9999 still fit, but their ISO 8601 strings need a
+ * six-digit year that clients may not parse.
  */
 const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
@@ -36,8 +36,8 @@ export class SimulatedClock {
     if (ms > maxMs) {
       const latest = new Date(LATEST_MS).toISOString();
       throw invalidRequest(
-        `ms must move the simulated clock no later than ${latest}, so at most ` +
-          `${Math.max(0, maxMs)} from now, got ${String(ms)}`,
+        `ms must not move the simulated clock past ${latest}, so at most ` +
+          `${Math.max(0, maxMs)} ms is allowed now, got ${String(ms)}`,
       );
     }
     this.#offsetMs += ms;

@@ -571,6 +571,22 @@ describe('LoginCredential budget and rate limits', () => {
     expect(sim.stats().logins).toBe(2);
   });
 
+  it('stored block beyond cap is shortened', async () => {
+    const sim = await startSimulator();
+    const clock = new FakeClock(sim);
+    const yearMs = 365 * 86_400_000;
+    await admin.set(keys.authBlockedUntil, String(clock.now() + yearMs), 'PX', yearMs);
+    const credential = makeCredential(sim, { now: clock.now });
+
+    const blocked = credential.current();
+    await expect(blocked).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(blocked).rejects.toMatchObject({ retryAfterMs: 600_000 });
+    const ttlMs = await admin.pttl(keys.authBlockedUntil);
+    expect(ttlMs).toBeGreaterThan(590_000);
+    expect(ttlMs).toBeLessThanOrEqual(600_000);
+    expect(sim.stats().logins).toBe(0);
+  });
+
   it('server error gives UnavailableError', async () => {
     const sim = await startSimulator();
     sim.setFaults({ path: '/api/auth/login', serverErrors: { count: 1, status: 503 } });

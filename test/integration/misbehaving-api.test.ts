@@ -20,12 +20,14 @@ const product = (id: string, updatedAt: string) => ({
 class ScriptedApi {
   server: Server = createServer((request, response) => {
     this.requests += 1;
-    const body = request.url?.startsWith('/api/products')
-      ? this.page
-      : { Items: [], HasMore: false };
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const empty: Page = { Items: [], HasMore: false };
+    const body = url.pathname === '/api/products' ? this.respond(url.searchParams) : empty;
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   });
   page: Page = { Items: [], HasMore: false };
+  /** Builds the response from the query; by default the fixed `page`. */
+  respond: (query: URLSearchParams) => Page = () => this.page;
   requests = 0;
 
   async start(): Promise<string> {
@@ -90,5 +92,34 @@ describe('misbehaving API', () => {
       id: 'a',
     });
     expect(rig.openErp().count('products')).toBe(1);
+  });
+
+  it('pages with sub-millisecond timestamps', async () => {
+    const stamp = '2026-02-01T00:00:00.1234567Z';
+    api.respond = (query) =>
+      query.get('updatedSince') === stamp && query.get('afterId') === 'e'
+        ? { Items: [], HasMore: false }
+        : { Items: [product('d', stamp), product('e', stamp)], HasMore: true };
+
+    // A full sync, so that the run cannot be one that started before `respond` was set.
+    const { job } = await app.queues.requestSync('products', { full: true });
+    await waitFor(async () => {
+      const state = await job.getState();
+      if (state === 'failed')
+        throw new Error((await app.queues.sync.products.getJob(job.id!))?.failedReason);
+      return state === 'completed';
+    }, 'the products sync');
+    api.respond = () => api.page;
+
+    expect(await app.state.getWatermark('products')).toEqual({ updatedAt: stamp, id: 'e' });
+    expect(rig.openErp().get('products', 'e')?.version).toBe('2026-02-01T00:00:00.123Z');
+  });
+
+  it('dead-letters a timestamp without an offset', async () => {
+    api.page = { Items: [product('f', '2026-03-01 00:00:00')], HasMore: false };
+
+    const message = await failedSync();
+
+    expect(message).toContain('expected an ISO 8601 timestamp with an offset');
   });
 });

@@ -17,6 +17,21 @@ describe('compareWatermarks', () => {
     ).toBe(0);
   });
 
+  it('breaks ties below the millisecond', () => {
+    expect(
+      compareWatermarks(
+        at('2026-01-01T00:00:00.1234567Z', 'a'),
+        at('2026-01-01T00:00:00.123Z', 'b'),
+      ),
+    ).toBeGreaterThan(0);
+    expect(
+      compareWatermarks(
+        at('2026-01-01T00:00:00.1230000Z', 'a'),
+        at('2026-01-01T00:00:00.123Z', 'a'),
+      ),
+    ).toBe(0);
+  });
+
   it('compares instants across time zones', () => {
     expect(
       compareWatermarks(at('2026-01-01T01:00:00+01:00', 'a'), at('2026-01-01T00:00:00.000Z', 'a')),
