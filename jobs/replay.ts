@@ -41,6 +41,16 @@ export async function replayDeadLetter(
 
 async function resumeSync(letter: StoredDeadLetter, deps: ReplayDeps): Promise<ReplayResult> {
   const entities = await entitiesToResume(letter, deps);
+  // A breaker opened for another reason stays: replaying, say, an invalid page must not lift
+  // a pause that a rejected credential caused.
+  const breaker = await deps.breaker.get(letter.entity);
+  if (breaker && breaker.reason !== letter.reason) {
+    throw new Error(
+      `${letter.entity} is paused by ${breaker.reason}: replay ${letter.entity}/sync.${breaker.reason} ` +
+        'first, once its cause is fixed',
+    );
+  }
+
   const jobIds: string[] = [];
   for (const entity of entities) {
     await deps.breaker.close(entity);

@@ -194,15 +194,21 @@ async function upsertPage(
   }
 }
 
+const OUTCOME_KINDS: ReadonlySet<string> = new Set(['created', 'updated', 'unchanged', 'rejected']);
+
 function checkOutcomes(records: ErpRecord[], outcomes: UpsertOutcome[], adapter: string): void {
   const valid =
     Array.isArray(outcomes) &&
     outcomes.length === records.length &&
-    outcomes.every((outcome, index) => outcome?.id === records[index]?.id);
+    outcomes.every(
+      (outcome, index) =>
+        outcome?.id === records[index]?.id && OUTCOME_KINDS.has(outcome?.outcome as string),
+    );
   if (!valid) {
     throw new ErpInvalidResultError(
       `ERP adapter ${adapter} returned outcomes that do not match the ${records.length} records it was given ` +
-        '(it must return one outcome per record, in the same order)',
+        '(it must return one outcome per record, in the same order, each created, updated, ' +
+        'unchanged or rejected)',
     );
   }
 }

@@ -111,13 +111,32 @@ class EnvReader {
       );
       return '';
     }
-    if (!URL.canParse(value) || !protocols.includes(new URL(value).protocol)) {
-      this.problems.push(
-        `${name}=${JSON.stringify(value)} is invalid: use a ${protocols.join(' or ')} URL`,
-      );
+    const shown = JSON.stringify(withoutUserInfo(value));
+    if (!URL.canParse(value)) {
+      this.problems.push(`${name}=${shown} is not a valid URL: check the host and the port`);
+    } else if (!protocols.includes(new URL(value).protocol)) {
+      this.problems.push(`${name}=${shown} is invalid: use a ${protocols.join(' or ')} URL`);
     }
     return value;
   }
+}
+
+/** Hides `user:password@` in a URL shown in a message, even when the URL does not parse. */
+function withoutUserInfo(url: string): string {
+  return url.replace(/\/\/[^/@\s]*@/, '//[redacted]@');
+}
+
+/** Visible ASCII only: what an HTTP header value such as `x-api-key` can carry. */
+const HEADER_SAFE = /^[\x21-\x7e]+$/;
+
+function checkRedisDatabase(reader: EnvReader, url: string): void {
+  if (!URL.canParse(url)) return;
+  const path = new URL(url).pathname;
+  if (path === '' || path === '/' || /^\/\d{1,5}$/.test(path)) return;
+  reader.problems.push(
+    `REDIS_URL=${JSON.stringify(withoutUserInfo(url))} names the database ${JSON.stringify(path.slice(1))}: ` +
+      'use a database number, such as redis://127.0.0.1:6379/0',
+  );
 }
 
 const ENTITY_DEFAULT_INTERVAL_SECONDS: Record<EntityName, number> = { products: 300, orders: 60 };
@@ -136,6 +155,12 @@ function readAuth(reader: EnvReader): NymbleAuth {
     reader.problems.push(
       'NYMBLE_API_KEY and the login credentials are both set: keep NYMBLE_API_KEY ' +
         `or ${loginNames.join(', ')}, not both`,
+    );
+  }
+  if (apiKey !== undefined && !HEADER_SAFE.test(apiKey)) {
+    reader.problems.push(
+      'NYMBLE_API_KEY contains spaces, control or non-ASCII characters, which an HTTP header ' +
+        'cannot carry: copy the key again without them',
     );
   }
   if (apiKey !== undefined) return { method: 'api-key', apiKey };
@@ -232,6 +257,13 @@ function readHttp(reader: EnvReader): Config['http'] {
   if ((http.dashboardUsername === undefined) !== (http.dashboardPassword === undefined)) {
     reader.problems.push('DASHBOARD_USERNAME and DASHBOARD_PASSWORD must be set together');
   }
+  if (http.dashboardUsername?.includes(':')) {
+    // Basic auth splits user and password at the first colon (RFC 7617, section 2).
+    reader.problems.push(
+      `DASHBOARD_USERNAME=${JSON.stringify(http.dashboardUsername)} contains a colon, which ` +
+        'basic auth cannot carry in a user name: choose a name without one',
+    );
+  }
   const exposure = dashboardExposureProblem(http);
   if (exposure !== undefined) reader.problems.push(exposure);
   return http;
@@ -319,8 +351,10 @@ export interface LoadConfigOptions {
 export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): Config {
   const reader = new EnvReader(env);
   const timezone = readTimezone(reader);
+  const redisUrl = reader.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']);
+  checkRedisDatabase(reader, redisUrl);
   const config: Config = {
-    redisUrl: reader.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisUrl,
     queuePrefix: reader.string('QUEUE_PREFIX', 'nymble-sync'),
     nymble: readNymble(reader, options.nymble ?? 'required'),
     retry: readRetry(reader),

@@ -6,15 +6,26 @@
  */
 const secrets = new Set<string>();
 
-/** Secrets shorter than this are not scrubbed by value, because they would match ordinary text. */
-const MIN_SECRET_LENGTH = 8;
+/**
+ * Secrets shorter than this are not scrubbed by value, because they would match ordinary text.
+ * NOTE: a shorter secret is therefore protected only by redaction by field name.
+ */
+const MIN_SECRET_LENGTH = 4;
 
+/**
+ * Registers a secret in the forms it takes in text: as is, and escaped inside a JSON string,
+ * because log lines and dead letters are scrubbed after JSON serialisation.
+ */
 export function registerSecret(value: string | undefined): void {
-  if (value && value.length >= MIN_SECRET_LENGTH) secrets.add(value);
+  if (!value || value.length < MIN_SECRET_LENGTH) return;
+  secrets.add(value);
+  secrets.add(JSON.stringify(value).slice(1, -1));
 }
 
 export function forgetSecret(value: string | undefined): void {
-  if (value) secrets.delete(value);
+  if (!value) return;
+  secrets.delete(value);
+  secrets.delete(JSON.stringify(value).slice(1, -1));
 }
 
 export function scrubSecrets(text: string): string {

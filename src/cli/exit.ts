@@ -35,11 +35,11 @@ export function runCommand(body: () => Promise<number | void>): Promise<void> {
 }
 
 /** Parses a whole-number option; commander reports the option and the value when it is invalid. */
-export function parseCount(option: string, max = 10_000_000) {
+export function parseCount(option: string, max = 10_000_000, min = 0) {
   return (value: string): number => {
     const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 0 || parsed > max) {
-      throw new InvalidArgumentError(`${option} takes a whole number from 0 to ${max}.`);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      throw new InvalidArgumentError(`${option} takes a whole number from ${min} to ${max}.`);
     }
     return parsed;
   };

@@ -47,8 +47,14 @@ export interface StoredDeadLetter extends DeadLetter {
 
 const DEAD_LETTER_JOB = 'dead-letter';
 
+/**
+ * Returns the BullMQ job id of an entry. Record ids are percent-encoded, because BullMQ
+ * rejects a custom id with `:` and the CLI's ids use `/` to separate the entity.
+ */
 function jobIdFor(letter: NewDeadLetter): string {
-  if (letter.kind === 'record' && letter.record) return `record.${letter.record.id}`;
+  if (letter.kind === 'record' && letter.record) {
+    return `record.${encodeURIComponent(letter.record.id)}`;
+  }
   return `sync.${letter.reason}`;
 }
 
@@ -121,7 +127,9 @@ export class DeadLetters {
   }
 
   async #job(id: string): Promise<Job | undefined> {
-    const [entity, jobId] = id.split('/', 2) as [string, string | undefined];
+    const separator = id.indexOf('/');
+    const entity = id.slice(0, separator);
+    const jobId = separator > 0 ? id.slice(separator + 1) : undefined;
     if (!jobId || !(ENTITY_NAMES as readonly string[]).includes(entity)) return undefined;
     const queue: Queue = this.queues.deadLetter[entity as EntityName];
     return (await queue.getJob(jobId)) ?? undefined;

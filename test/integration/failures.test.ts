@@ -64,6 +64,20 @@ describe('failure semantics', () => {
     expect((await app.breaker.get('products'))?.reason).toBe('unauthorized');
   });
 
+  it('unrelated replay keeps the auth pause', async () => {
+    const [paused] = await app.deadLetters.list({ entity: 'products', reason: 'unauthorized' });
+    const unrelated = {
+      ...paused!,
+      id: 'products/sync.invalid_response',
+      reason: 'invalid_response' as const,
+    };
+
+    await expect(
+      replayDeadLetter(unrelated, { entities: ENTITIES, ...app, log: quiet }),
+    ).rejects.toThrow('products is paused by unauthorized');
+    expect(await app.queues.sync.products.isPaused()).toBe(true);
+  });
+
   it('keeps syncing orders while products is paused', async () => {
     rig.simulator.restoreApiKey();
     rig.simulator.mutate('orders', 3);

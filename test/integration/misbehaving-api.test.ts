@@ -122,4 +122,22 @@ describe('misbehaving API', () => {
 
     expect(message).toContain('expected an ISO 8601 timestamp with an offset');
   });
+
+  it('dead-letters records whose ids need encoding', async () => {
+    api.respond = () => api.page;
+    api.page = {
+      Items: [{ ...product('a:b/c', '2026-04-01T00:00:00.000Z'), Sku: 'not valid' }],
+      HasMore: false,
+    };
+
+    const { job } = await app.queues.requestSync('products', { full: true });
+    await waitFor(async () => (await job.getState()) === 'completed', 'the products sync');
+    const [letter] = await app.deadLetters.list({ entity: 'products', reason: 'erp_rejected' });
+
+    expect(letter?.id).toBe('products/record.a%3Ab%2Fc');
+    expect(letter?.record?.id).toBe('a:b/c');
+    expect((await app.deadLetters.get(letter!.id))?.record?.id).toBe('a:b/c');
+    expect(await app.deadLetters.remove(letter!.id)).toBe(true);
+    expect(await app.deadLetters.list({ entity: 'products', reason: 'erp_rejected' })).toEqual([]);
+  });
 });

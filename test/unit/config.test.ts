@@ -151,4 +151,33 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toContain('NYMBLE_BASE_URL="ftp://x"');
     expect(problems.join('\n')).toContain('NYMBLE_API_KEY is missing');
   });
+
+  it('rejects values the services cannot use', () => {
+    const problems = problemsOf({
+      ...valid,
+      NYMBLE_API_KEY: 'key with spaces-1234',
+      REDIS_URL: 'redis://:hunter2-password@127.0.0.1:6379/abc',
+      DASHBOARD_USERNAME: 'ops:team',
+      DASHBOARD_PASSWORD: 'password-1234',
+    });
+    const joined = problems.join('\n');
+
+    expect(joined).toContain('NYMBLE_API_KEY contains spaces');
+    expect(joined).toContain('names the database "abc"');
+    expect(joined).toContain('DASHBOARD_USERNAME="ops:team" contains a colon');
+    expect(joined).not.toContain('hunter2-password');
+    expect(joined).not.toContain('key with spaces');
+  });
+
+  it('hides the password of an unparsable URL', () => {
+    const problems = problemsOf({
+      ...valid,
+      REDIS_URL: 'redis://:hunter2-password@127.0.0.1:70000',
+    });
+
+    expect(problems.join('\n')).toContain(
+      'REDIS_URL="redis://[redacted]@127.0.0.1:70000" is not a valid URL',
+    );
+    expect(problems.join('\n')).not.toContain('hunter2-password');
+  });
 });

@@ -38,7 +38,7 @@ export function registerDemo(program: Command): void {
     .option(
       '--interval-seconds <seconds>',
       'schedule interval of both entities, in seconds',
-      parseCount('--interval-seconds', 86_400),
+      parseCount('--interval-seconds', 86_400, 1),
       30,
     )
     .action((options: DemoOptions) => runCommand(() => runDemo(options)));
@@ -63,20 +63,21 @@ async function runDemo(options: DemoOptions): Promise<number> {
     `Redis: ${redis.private ? `private redis-server at ${redis.url}` : redis.url} (key prefix ${prefix})`,
   );
 
-  const config = loadConfig(
-    demoEnvironment(simulator, redis.url, prefix, workDir, options.intervalSeconds),
-  );
-  const log = createLogger({ level: config.logLevel, destination: process.stderr });
-  const erp = new MockErp({ path: join(workDir, 'mock-erp.sqlite') });
-  const app = await startWorkerApp(config, log, { erp });
-  if (app.http) say(`Dashboard, health and metrics: ${app.http.url}`);
-
+  let app: WorkerApp | undefined;
   try {
+    const config = loadConfig(
+      demoEnvironment(simulator, redis.url, prefix, workDir, options.intervalSeconds),
+    );
+    const log = createLogger({ level: config.logLevel, destination: process.stderr });
+    const erp = new MockErp({ path: join(workDir, 'mock-erp.sqlite') });
+    app = await startWorkerApp(config, log, { erp });
+    if (app.http) say(`Dashboard, health and metrics: ${app.http.url}`);
+
     return options.once
       ? await runOnce(app, simulator, erp, say)
       : await runUntilInterrupted(app, simulator, say);
   } finally {
-    await app.stop();
+    await app?.stop();
     await simulator.stop();
     const cleanup = (await import('../../queue/connection.js')).createRedis(
       redis.url,

@@ -182,8 +182,14 @@ async function purgeCommand(options: FilterOptions & { yes?: boolean }): Promise
   }
   return withContext(async (context) => {
     const letters = await context.deadLetters.list(filter);
-    for (const letter of letters) await context.deadLetters.remove(letter.id);
-    say(`Removed ${letters.length} dead letters.`);
+    let removed = 0;
+    for (const letter of letters) if (await context.deadLetters.remove(letter.id)) removed += 1;
+    say(`Removed ${removed} dead letters.`);
+    if (removed < letters.length) {
+      say(
+        `${letters.length - removed} could not be removed; they were replayed or removed meanwhile.`,
+      );
+    }
 
     const resumed = await closeOrphanedBreakers(context);
     if (resumed.length > 0) {
