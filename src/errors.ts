@@ -102,7 +102,8 @@ export class UnauthorizedError extends NymbleRequestError {
     super(
       'NYMBLE_UNAUTHORIZED',
       `${facts.endpoint} rejected the credential (HTTP 401${suffix}). ` +
-        'Check NYMBLE_API_KEY or the login credentials, then replay the dead letter.',
+        'Check NYMBLE_API_KEY or the login credentials; workers read a changed value only when ' +
+        'they restart.',
       facts,
     );
     this.credentialFresh = credentialFresh;
@@ -116,7 +117,8 @@ export class CredentialsRejectedError extends NymbleRequestError {
     super(
       'NYMBLE_CREDENTIALS_REJECTED',
       `Login was rejected (HTTP ${facts.status ?? 401}${suffix}). ` +
-        'Check NYMBLE_ORG_CODE, NYMBLE_CLIENT_ID and NYMBLE_CLIENT_SECRET, then replay the dead letter.',
+        'Check NYMBLE_ORG_CODE, NYMBLE_CLIENT_ID and NYMBLE_CLIENT_SECRET; workers read a changed ' +
+        'value only when they restart.',
       facts,
     );
   }

@@ -18,7 +18,7 @@ export interface ScrapeCollectors {
 
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'nymble_sync_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'nymble_sync_' });
   const registers = [registry];
 
   const metrics = {

@@ -222,7 +222,8 @@ describe('command line', () => {
     expect(result.stderr).toContain(
       'A dead letter was written (products/sync.unauthorized); nymble-sync dlq list shows it.',
     );
-    expect(status.status).toBe(0);
+    // status exits 1 while an entity is blocked.
+    expect(status.status).toBe(1);
     expect(status.stdout).toMatch(/^last run +failed: unauthorized/m);
     expect(status.stdout).toMatch(/^blocked +yes: unauthorized/m);
     expect(status.stdout).toContain('products is blocked since ');

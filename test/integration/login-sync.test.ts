@@ -172,13 +172,26 @@ describe('sync with credential login', () => {
     expect(admin.stdout).toContain('role Admin');
     expect(apiKey.status).toBe(0);
     expect(apiKey.stdout).toMatch(/GET \/api\/orders\s+OK\s+HTTP 200/);
+    rig.simulator.allowRole('Admin', '/api/orders');
+    rig.simulator.revokeApiKey();
+    const revoked = await preflight(rig, {});
+    expect(revoked.status).toBe(1);
+    expect(revoked.stdout).toMatch(
+      /credential\s+FAIL\s+Nymble rejected this api-key credential \(HTTP 401\)/,
+    );
+    const badSecret = await preflight(rig, { ...ADMIN, NYMBLE_CLIENT_SECRET: 'wrong-secret-1234' });
+    expect(badSecret.status).toBe(1);
+    expect(badSecret.stdout).toMatch(
+      /GET \/api\/products\s+WARN\s+not checked, because the credential failed/,
+    );
+    expect(rig.simulator.stats().loginResponses['401']).toBe(1);
     expect(denied.status).toBe(1);
     expect(denied.stdout).toMatch(/GET \/api\/orders\s+FAIL\s+HTTP 403/);
     for (const output of [customer.stdout, admin.stdout, apiKey.stdout, denied.stdout]) {
       expect(output).not.toContain('sync-admin-secret');
       expect(output).not.toContain(rig.simulator.apiKey);
     }
-    expect(rig.simulator.stats().logins).toBe(2);
+    expect(rig.simulator.stats().logins).toBe(3);
   });
 
   it('keeps token and secret out of logs and Redis', async () => {

@@ -104,6 +104,36 @@ async function checkEndpoints(client: NymbleClient, config: Config): Promise<Che
   return checks;
 }
 
+/**
+ * Checks the credential, then each endpoint with it. Endpoints are not probed after a failed
+ * login, which would only spend more of the login budget, and a 401 from an endpoint turns the
+ * credential's own row into a failure, since an API key cannot be checked any other way.
+ */
+async function checkAccess(client: NymbleClient, config: Config): Promise<Check[]> {
+  const credential = await checkCredential(client, config);
+  const [credentialRow, scopeRow] = credential;
+  if (credentialRow?.result === 'fail') {
+    const skipped = config.sync.entities.map((entity) => ({
+      name: `GET /${ENTITIES[entity].path}`,
+      result: 'warn' as const,
+      detail: 'not checked, because the credential failed',
+    }));
+    return [...credential, ...skipped];
+  }
+
+  const endpoints = await checkEndpoints(client, config);
+  if (credentialRow && endpoints.some((check) => check.detail.startsWith('HTTP 401'))) {
+    credentialRow.result = 'fail';
+    credentialRow.detail = `Nymble rejected this ${config.nymble.auth.method} credential (HTTP 401)`;
+    if (scopeRow)
+      Object.assign(scopeRow, {
+        result: 'warn',
+        detail: 'not known, because the credential was rejected',
+      });
+  }
+  return [...credential, ...endpoints];
+}
+
 async function checkErp(config: Config): Promise<Check> {
   let erp: ErpAdapter | undefined;
   try {
@@ -159,8 +189,7 @@ async function runPreflight(): Promise<number> {
     createMetrics(),
   );
   try {
-    checks.push(...(await checkCredential(client, config)));
-    checks.push(...(await checkEndpoints(client, config)));
+    checks.push(...(await checkAccess(client, config)));
     checks.push(await checkErp(config));
   } finally {
     await client.credential.close();

@@ -59,7 +59,8 @@ async function showStatus(options: { json?: boolean }): Promise<number> {
     } else {
       process.stdout.write(renderStatus(statuses));
     }
-    return 0;
+    // Exit 1 while an entity is blocked, so that a script or a probe can tell without parsing.
+    return statuses.some((status) => status.blocked) ? 1 : 0;
   } finally {
     await context.close();
   }
