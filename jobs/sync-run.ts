@@ -18,6 +18,7 @@ import type { Logger } from '../src/log.js';
 import type { NymbleClient, RunStats } from '../src/nymble/client.js';
 import type { TokenClaims } from '../src/nymble/credentials.js';
 import { pageSchema, type NymbleRecord } from '../src/nymble/schemas.js';
+import { canonicalTimestamp } from './entity.js';
 import { pageQuery, recordsAfter, type Watermark } from '../src/watermark.js';
 import type { EntityDefinition } from './entity.js';
 
@@ -27,12 +28,20 @@ export interface WatermarkStore {
   setWatermark(entity: EntityName, watermark: Watermark): Promise<void>;
 }
 
-/** Receives the records the ERP rejected, before the watermark moves past them. */
+/** A record that did not reach the ERP: the ERP rejected it, or Nymble sent it malformed. */
+export interface RecordFailure {
+  id: string;
+  version: string;
+  reason: 'erp_rejected' | 'invalid_record';
+  /** What was wrong, naming the field and the value. */
+  detail: string;
+}
+
+/** Receives the records that failed, before the watermark moves past them. */
 export interface RejectedRecordSink {
-  recordRejected(
+  recordFailed(
     entity: EntityName,
-    record: ErpRecord,
-    reason: string,
+    failure: RecordFailure,
     watermark: Watermark | undefined,
   ): Promise<void>;
 }
@@ -110,10 +119,13 @@ export async function runSync(deps: SyncDeps, input: SyncRunInput): Promise<Sync
 
     const entries = newRecordsOf(page, watermark, input);
     if (entries.length === 0 && !page.HasMore) break;
-    const erpRecords = entries.map((entry) => entry.record);
-    const outcomes = await upsertPage(deps, input, erpRecords);
+    const erpRecords = entries.flatMap((entry) => (entry.record ? [entry.record] : []));
+    const outcomes = erpRecords.length > 0 ? await upsertPage(deps, input, erpRecords) : [];
     await deadLetterRejected(deps, input, erpRecords, outcomes, watermark);
+    const invalid = await deadLetterInvalid(deps, input, entries, watermark);
     countOutcomes(records, outcomes, input);
+    records.rejected += invalid;
+    if (invalid > 0) input.onRecords?.('rejected', invalid);
 
     watermark = lastWatermark(entries);
     await deps.watermarks.setWatermark(entity.name, watermark);
@@ -146,7 +158,7 @@ export async function runSync(deps: SyncDeps, input: SyncRunInput): Promise<Sync
 }
 
 async function fetchPage(deps: SyncDeps, input: SyncRunInput, watermark: Watermark | undefined) {
-  const schema = pageSchema(input.entity.itemSchema);
+  const schema = pageSchema;
   const context = { log: input.log, stats: input.stats, signal: input.signal };
   const body = await deps.client.get(
     input.entity.path,
@@ -224,12 +236,14 @@ async function deadLetterRejected(
     const record = records[index];
     if (outcome.outcome !== 'rejected' || !record) continue;
     input.log.warn({ recordId: record.id, reason: outcome.reason }, 'ERP rejected record');
-    await deps.rejected.recordRejected(
-      input.entity.name,
-      record,
-      outcome.reason ?? 'rejected by the ERP',
-      watermark,
-    );
+    const detail = outcome.reason ?? 'rejected by the ERP';
+    const failure = {
+      id: record.id,
+      version: record.version,
+      reason: 'erp_rejected' as const,
+      detail,
+    };
+    await deps.rejected.recordFailed(input.entity.name, failure, watermark);
   }
 }
 
@@ -252,9 +266,10 @@ function countOutcomes(
 }
 
 /**
- * Returns the page's records that come after the watermark, as ERP records. Throws
- * InvalidResponseError when the page is out of (UpdatedAt, Id) order, or when it claims more
- * pages but brings nothing new, which would otherwise loop forever on the same page.
+ * Returns the page's records that come after the watermark: each converted to an ERP record,
+ * or, when it fails its entity's schema, with the reason. Throws InvalidResponseError when the
+ * page is out of (UpdatedAt, Id) order, or when it claims more pages but brings nothing new,
+ * which would otherwise loop forever on the same page.
  */
 function newRecordsOf(
   page: { Items: NymbleRecord[]; HasMore: boolean; claims: TokenClaims | undefined },
@@ -262,11 +277,7 @@ function newRecordsOf(
   input: SyncRunInput,
 ): PageEntry[] {
   const entity = input.entity;
-  const keyed = page.Items.map((item) => ({
-    updatedAt: item.UpdatedAt,
-    id: item.Id,
-    record: entity.toErpRecord(item, page.claims),
-  }));
+  const keyed = page.Items.map((item) => ({ updatedAt: item.UpdatedAt, id: item.Id, item }));
   const result = recordsAfter(watermark, keyed);
   const facts = { endpoint: `GET /${entity.path}`, status: 200 };
 
@@ -282,14 +293,54 @@ function newRecordsOf(
       `GET /${entity.path} returned HasMore with no record after the watermark, so paging cannot advance`,
     );
   }
-  if (result.dropped > 0)
+  if (result.dropped > 0) {
     input.log.debug({ dropped: result.dropped }, 'records at or before the watermark skipped');
-  return result.records;
+  }
+  return result.records.map(({ updatedAt, id, item }) => {
+    const parsed = entity.itemSchema.safeParse(item);
+    if (parsed.success)
+      return { updatedAt, id, record: entity.toErpRecord(parsed.data, page.claims) };
+    return { updatedAt, id, invalid: describeIssues(parsed.error.issues) };
+  });
 }
 
-/** A record of a page with the UpdatedAt Nymble sent, which the next page request repeats. */
+function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+  return issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.map(String).join('.') || '(record)'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** Reports the records that failed their schema; they are dead-lettered, not retried. */
+async function deadLetterInvalid(
+  deps: SyncDeps,
+  input: SyncRunInput,
+  entries: PageEntry[],
+  watermark: Watermark | undefined,
+): Promise<number> {
+  let count = 0;
+  for (const entry of entries) {
+    if (entry.invalid === undefined) continue;
+    count += 1;
+    input.log.warn({ recordId: entry.id, detail: entry.invalid }, 'Nymble sent an invalid record');
+    const failure = {
+      id: entry.id,
+      version: canonicalTimestamp(entry.updatedAt),
+      reason: 'invalid_record' as const,
+      detail: entry.invalid,
+    };
+    await deps.rejected.recordFailed(input.entity.name, failure, watermark);
+  }
+  return count;
+}
+
+/**
+ * A record of a page with the UpdatedAt Nymble sent, which the next page request repeats, and
+ * either its ERP record or why it is invalid.
+ */
 interface PageEntry extends Watermark {
-  record: ErpRecord;
+  record?: ErpRecord;
+  invalid?: string;
 }
 
 function lastWatermark(entries: PageEntry[]): Watermark {

@@ -31,6 +31,7 @@ export type DeadLetterReason =
   | 'erp_unavailable'
   | 'erp_invalid_result'
   | 'erp_rejected'
+  | 'invalid_record'
   | 'unexpected_error';
 
 export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
@@ -45,6 +46,7 @@ export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
   'erp_unavailable',
   'erp_invalid_result',
   'erp_rejected',
+  'invalid_record',
   'unexpected_error',
 ];
 

@@ -55,13 +55,18 @@ export interface NymbleRecord {
   [field: string]: unknown;
 }
 
-export function pageSchema<T extends z.ZodType<NymbleRecord>>(item: T) {
-  return z.object({
-    Items: z.array(item),
-    PageSize: z.number().int().positive().optional(),
-    HasMore: z.boolean(),
-  });
-}
+/**
+ * The fields that place a record in the (UpdatedAt, Id) order. A record without them cannot be
+ * paged past safely, so it fails the whole page; any other invalid field fails only its record.
+ */
+export const recordKeySchema = z.looseObject({ Id: z.string().min(1), UpdatedAt: timestamp });
+
+/** A page whose items are checked for their keys only; each item's own schema comes later. */
+export const pageSchema = z.object({
+  Items: z.array(recordKeySchema),
+  PageSize: z.number().int().positive().optional(),
+  HasMore: z.boolean(),
+});
 
 export const loginResponseSchema = z.object({
   AccessToken: z.string().min(1),

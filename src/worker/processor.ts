@@ -15,6 +15,7 @@ import {
 import {
   runSync,
   type SyncDeps,
+  type RecordFailure,
   type SyncProgress,
   type SyncReceipt,
 } from '../../jobs/sync-run.js';
@@ -112,19 +113,15 @@ function syncDeps(deps: ProcessorDeps, job: Job<SyncJobData>): SyncDeps {
   return {
     ...deps.sync,
     rejected: {
-      recordRejected: async (
-        entity: EntityName,
-        record: ErpRecord,
-        reason: string,
-        watermark?: Watermark,
-      ) => {
+      recordFailed: async (entity: EntityName, failure: RecordFailure, watermark?: Watermark) => {
+        const what = failure.reason === 'erp_rejected' ? 'ERP rejected' : 'Nymble sent an invalid';
         const letter = await deps.deadLetters.add({
           kind: 'record',
           entity,
-          reason: 'erp_rejected',
-          message: `ERP rejected ${entity} record ${record.id}: ${reason}`,
+          reason: failure.reason,
+          message: `${what} ${entity} record ${failure.id}: ${failure.detail}`,
           watermark,
-          record: { id: record.id, version: record.version },
+          record: { id: failure.id, version: failure.version },
           originalJob: { id: job.id, name: job.name, data: job.data },
         });
         deps.lifecycle.recordDeadLettered(entity, letter);

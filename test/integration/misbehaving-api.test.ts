@@ -140,4 +140,28 @@ describe('misbehaving API', () => {
     expect(await app.deadLetters.remove(letter!.id)).toBe(true);
     expect(await app.deadLetters.list({ entity: 'products', reason: 'erp_rejected' })).toEqual([]);
   });
+
+  it('dead-letters one invalid record, keeps the rest', async () => {
+    api.respond = () => api.page;
+    api.page = {
+      Items: [
+        { ...product('g', '2026-05-01T00:00:00.000Z'), Price: 'free' },
+        product('h', '2026-05-01T00:00:01.000Z'),
+      ],
+      HasMore: false,
+    };
+
+    const { job } = await app.queues.requestSync('products', { full: true });
+    await waitFor(async () => (await job.getState()) === 'completed', 'the products sync');
+    const [letter] = await app.deadLetters.list({ entity: 'products', reason: 'invalid_record' });
+
+    expect(letter?.record?.id).toBe('g');
+    expect(letter?.message).toContain('Price');
+    expect(rig.openErp().get('products', 'h')).toBeDefined();
+    expect(rig.openErp().get('products', 'g')).toBeUndefined();
+    expect(await app.state.getWatermark('products')).toEqual({
+      updatedAt: '2026-05-01T00:00:01.000Z',
+      id: 'h',
+    });
+  });
 });
