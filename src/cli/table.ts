@@ -40,3 +40,8 @@ export function formatRelative(atMs: number, nowMs = Date.now()): string {
         : `${Math.round(magnitude / 3600)} h`;
   return deltaSeconds >= 0 ? `in ${text}` : `${text} ago`;
 }
+
+/** Returns "1 page" or "3 pages": a count with its noun in the right number. */
+export function countOf(count: number, singular: string, plural = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : plural}`;
+}

@@ -21,7 +21,7 @@ import {
 } from '../../jobs/sync-run.js';
 import type { EntityDefinition } from '../../jobs/entity.js';
 import { decide, exhaustedReason, type Decision, type RetryPolicy } from '../decisions.js';
-import type { EntityName, ErpRecord } from '../erp/adapter.js';
+import type { EntityName } from '../erp/adapter.js';
 import {
   ErpUnavailableError,
   ForbiddenError,

@@ -16,6 +16,7 @@ import { parseCount, runCommand } from '../exit.js';
 import { findDemoRedis } from '../local-redis.js';
 import { compareErpWithSource, type Comparison } from '../verify.js';
 import { ProgressView } from '../progress.js';
+import { formatReceipt } from './sync.js';
 
 interface DemoOptions {
   once?: boolean;
@@ -197,15 +198,6 @@ async function runUntilInterrupted(
   clearInterval(changer);
   say('Stopping.');
   return 0;
-}
-
-function formatReceipt(receipt: SyncReceipt): string {
-  const { created, updated, unchanged, rejected } = receipt.records;
-  return (
-    `${receipt.entity.padEnd(8)} ${receipt.outcome}: ${receipt.pages} pages, ${created} created, ${updated} updated, ` +
-    `${unchanged} unchanged, ${rejected} rejected, ${receipt.requests} requests, ${receipt.retries} retries, ` +
-    `${(receipt.durationMs / 1000).toFixed(1)} s`
-  );
 }
 
 function formatComparison(comparison: Comparison): string {

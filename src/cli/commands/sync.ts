@@ -10,7 +10,7 @@ import type { SyncJobData } from '../../queue/queues.js';
 import { openContext, type CommandContext } from '../context.js';
 import { EXIT_FAILURE, EXIT_OK, parseCount, runCommand } from '../exit.js';
 import { ProgressView } from '../progress.js';
-import { formatDuration } from '../table.js';
+import { countOf, formatDuration } from '../table.js';
 
 interface SyncOptions {
   full?: boolean;
@@ -203,10 +203,10 @@ export function formatReceipt(receipt: SyncReceipt): string {
   const { created, updated, unchanged, rejected } = receipt.records;
   return (
     `${receipt.entity} sync ${receipt.outcome}${receipt.full ? ' (full)' : ''} in ` +
-    `${formatDuration(receipt.durationMs)}: ${receipt.pages} pages; ${created} created, ` +
+    `${formatDuration(receipt.durationMs)}: ${countOf(receipt.pages, 'page')}; ${created} created, ` +
     `${updated} updated, ${unchanged} unchanged, ${rejected} rejected; ` +
-    `${receipt.requests} requests, ${receipt.retries} retries, ` +
-    `${formatDuration(receipt.rateLimitWaitMs)} rate-limit wait, ${receipt.logins} logins`
+    `${countOf(receipt.requests, 'request')}, ${countOf(receipt.retries, 'retry', 'retries')}, ` +
+    `${formatDuration(receipt.rateLimitWaitMs)} rate-limit wait, ${countOf(receipt.logins, 'login')}`
   );
 }
 
