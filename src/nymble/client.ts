@@ -94,6 +94,8 @@ export class NymbleClient {
       throwHttpErrors: false,
       followRedirect: false,
       responseType: 'text',
+      // NOTE: no limit on the body size: a page is read whole into memory, so NYMBLE_PAGE_SIZE
+      // (at most 500) bounds it only as far as Nymble honours pageSize.
       timeout: { request: options.timeoutMs },
       headers: { accept: 'application/json', 'user-agent': USER_AGENT },
     });
