@@ -33,7 +33,7 @@ export interface RecordFailure {
   id: string;
   version: string;
   reason: 'erp_rejected' | 'invalid_record';
-  /** What was wrong, naming the field and the value. */
+  /** Description of the failure, naming the field and the value. */
   detail: string;
 }
 

@@ -35,7 +35,7 @@ export function compareWatermarks(a: Watermark, b: Watermark): number {
   return a.id < b.id ? -1 : 1;
 }
 
-/** The query parameters that ask Nymble for the records after `watermark`. */
+/** Returns the query parameters that ask Nymble for the records after `watermark`. */
 export function pageQuery(
   watermark: Watermark | undefined,
   pageSize: number,

@@ -3,6 +3,7 @@
  * pages otherwise, so that logs of a CI run or a pipe stay readable.
  */
 import type { EntityName } from '../erp/adapter.js';
+import { countOf } from './table.js';
 
 /** On a pipe, at most one line per this many pages. */
 const PLAIN_LINE_EVERY_PAGES = 10;
@@ -30,7 +31,7 @@ export class ProgressView {
     const printed = this.#printedPages.get(entity);
     if (printed !== undefined && progress.pages < printed + PLAIN_LINE_EVERY_PAGES) return;
     this.#printedPages.set(entity, progress.pages);
-    this.#stream.write(`${entity}: ${progress.pages} pages, ${progress.records} records\n`);
+    this.#stream.write(`${entity}: ${describe(progress)}\n`);
   }
 
   /** Prints a whole line, such as a change of job state, above the in-place progress line. */
@@ -48,9 +49,11 @@ export class ProgressView {
   }
 
   #redraw(): void {
-    const line = [...this.#latest]
-      .map(([name, p]) => `${name}: ${p.pages} pages, ${p.records} records`)
-      .join('   ');
+    const line = [...this.#latest].map(([name, p]) => `${name}: ${describe(p)}`).join('   ');
     this.#stream.write(`\r${line}${ERASE_LINE}`);
   }
+}
+
+function describe(progress: { pages: number; records: number }): string {
+  return `${countOf(progress.pages, 'page')}, ${countOf(progress.records, 'record')}`;
 }
