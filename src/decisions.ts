@@ -105,7 +105,7 @@ function decideRateLimit(
   const attempt = Math.max(1, context.rateLimitAttempt ?? 1);
   // The first Retry-After is honoured as sent, 0 included. After that, a Retry-After shorter
   // than the backoff (0 again, or a date already past) gets the backoff, so that a server that
-  // keeps answering "retry now" cannot drive a hot loop.
+  // keeps responding "retry now" cannot drive a hot loop.
   const backoff = backoffDelayMs(policy, attempt - 1, random);
   const delayMs =
     error.retryAfterMs === undefined

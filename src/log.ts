@@ -36,7 +36,7 @@ export const REDACTED_PATHS = [
 
 export interface LoggerOptions {
   level: LogLevel;
-  /** Where lines go; defaults to stdout. Tests pass a stream to read the lines back. */
+  /** Destination of the lines; defaults to stdout. Tests pass a stream to read the lines back. */
   destination?: NodeJS.WritableStream;
 }
 

@@ -25,7 +25,7 @@ export type UpsertOutcomeKind = 'created' | 'updated' | 'unchanged' | 'rejected'
 export interface UpsertOutcome {
   id: string;
   outcome: UpsertOutcomeKind;
-  /** Why the ERP rejected the record; set only when `outcome` is `rejected`. */
+  /** Reason the ERP rejected the record; set only when `outcome` is `rejected`. */
   reason?: string;
 }
 

@@ -56,7 +56,7 @@ export interface NymbleClientOptions {
   onResponse?: (endpoint: string, status: number | 'network_error') => void;
 }
 
-/** What one request has met so far, across its attempts. */
+/** State of one request across its attempts. */
 interface RequestState {
   transientAttempts: number;
   rateLimitAttempts: number;

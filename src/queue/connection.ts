@@ -32,7 +32,7 @@ export async function waitForRedis(redis: Redis, url: string, timeoutMs: number)
       cleanup();
       reject(
         new Error(
-          `Redis at ${safeUrl} did not answer within ${timeoutMs} ms: start Redis or fix REDIS_URL`,
+          `Redis at ${safeUrl} did not respond within ${timeoutMs} ms: start Redis or fix REDIS_URL`,
         ),
       );
     }, timeoutMs);

@@ -18,7 +18,7 @@ export interface DeadLetter {
   kind: 'sync' | 'record';
   entity: EntityName;
   reason: DeadLetterReason;
-  /** What failed and what to do next, with secrets removed. */
+  /** Description of the failure and of the next step, with secrets removed. */
   message: string;
   status?: number;
   endpoint?: string;

@@ -1,7 +1,7 @@
 /**
  * The BullMQ queues of nymble-sync: one sync queue per entity with its Job Scheduler, and one
  * dead-letter queue per entity. One active sync per entity is enforced by BullMQ's global
- * concurrency of 1 on each sync queue, which holds across every worker process.
+ * concurrency of 1 on each sync queue, which applies across every worker process.
  */
 import { Queue, type Job, type JobSchedulerJson } from 'bullmq';
 import type { Redis } from 'ioredis';

@@ -54,7 +54,7 @@ export interface ReadinessCheck {
   detail?: string;
 }
 
-/** Readiness timeout for the Redis round trip, so that /readyz answers while Redis hangs. */
+/** Readiness timeout for the Redis round trip, so that /readyz responds while Redis hangs. */
 const READY_REDIS_TIMEOUT_MS = 1_000;
 
 export async function checkReadiness(deps: HttpServerDeps): Promise<ReadinessCheck> {
@@ -86,7 +86,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([
     promise,
     new Promise<T>((_, reject) =>
-      setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms).unref(),
+      setTimeout(() => reject(new Error(`Redis did not respond within ${ms} ms`)), ms).unref(),
     ),
   ]);
 }
@@ -154,7 +154,7 @@ export function createHttpApp(deps: HttpServerDeps): Express {
     try {
       await refreshGauges(deps.metrics, scrapeCollectors(deps));
     } catch (error) {
-      // Counters stay valid without Redis, so the scrape still answers with what it has.
+      // Counters stay valid without Redis, so the scrape still returns what it has.
       deps.log.warn({ err: error }, 'metrics gauges not refreshed');
     }
     response.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
