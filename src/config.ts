@@ -121,9 +121,12 @@ class EnvReader {
   }
 }
 
-/** Hides `user:password@` in a URL shown in a message, even when the URL does not parse. */
+/**
+ * Hides everything before the last `@` of a URL shown in a message, after its scheme, so that
+ * a password stays hidden even when it contains `/` or `@` or the URL does not parse.
+ */
 function withoutUserInfo(url: string): string {
-  return url.replace(/\/\/[^/@\s]*@/, '//[redacted]@');
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/*)?[^]*@/, '$1[redacted]@');
 }
 
 /** Visible ASCII only: what an HTTP header value such as `x-api-key` can carry. */
@@ -132,10 +135,12 @@ const HEADER_SAFE = /^[\x21-\x7e]+$/;
 function checkRedisDatabase(reader: EnvReader, url: string): void {
   if (!URL.canParse(url)) return;
   const path = new URL(url).pathname;
-  if (path === '' || path === '/' || /^\/\d{1,5}$/.test(path)) return;
+  // Redis has databases 0 to 15 unless its `databases` setting says otherwise, and ioredis
+  // falls back to database 0 when the SELECT fails, so a number outside them is refused here.
+  if (path === '' || path === '/' || /^\/(\d|1[0-5])$/.test(path)) return;
   reader.problems.push(
     `REDIS_URL=${JSON.stringify(withoutUserInfo(url))} names the database ${JSON.stringify(path.slice(1))}: ` +
-      'use a database number, such as redis://127.0.0.1:6379/0',
+      'use a database number from 0 to 15, such as redis://127.0.0.1:6379/0',
   );
 }
 

@@ -320,6 +320,6 @@ function parseBody<T>(body: string, schema: z.ZodType<T>, facts: RequestFacts): 
     .join('; ');
   throw new InvalidResponseError(
     facts,
-    `${facts.endpoint} returned a page that does not match the documented shape (${issues})`,
+    `${facts.endpoint} returned a body that does not match the documented shape (${issues})`,
   );
 }

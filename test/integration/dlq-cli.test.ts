@@ -129,7 +129,7 @@ describe('dlq command', () => {
     expect(unconfirmed.status).toBe(2);
     expect(unconfirmed.stderr).toContain('add --yes');
     expect(confirmed.status).toBe(0);
-    expect(confirmed.stdout).toContain('Removed 1 dead letters.');
+    expect(confirmed.stdout).toContain('Removed 1 dead letter.');
     expect(confirmed.stdout).toContain(
       'Resumed orders: no dead letter explains the pause any more.',
     );

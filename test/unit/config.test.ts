@@ -180,4 +180,26 @@ describe('loadConfig', () => {
     );
     expect(problems.join('\n')).not.toContain('hunter2-password');
   });
+
+  it('hides passwords containing slashes and at signs', () => {
+    for (const url of [
+      'redis://:S3CRET/pw@127.0.0.1:6379/abc',
+      'redis://u:S3C@RETpw@127.0.0.1:70000',
+      'u:S3CRETpw@127.0.0.1:6379',
+    ]) {
+      const joined = problemsOf({ ...valid, REDIS_URL: url }).join('\n');
+
+      expect(joined).toContain('REDIS_URL=');
+      expect(joined).not.toContain('S3C');
+    }
+  });
+
+  it('rejects a database beyond 15', () => {
+    expect(problemsOf({ ...valid, REDIS_URL: 'redis://127.0.0.1:6379/16' }).join('\n')).toContain(
+      'names the database "16"',
+    );
+    expect(loadConfig({ ...valid, REDIS_URL: 'redis://127.0.0.1:6379/15' }).redisUrl).toContain(
+      '/15',
+    );
+  });
 });

@@ -17,6 +17,7 @@ import type { StoredDeadLetter } from '../../queue/dead-letters.js';
 import { stateKeys } from '../../queue/names.js';
 import { openContext, type CommandContext } from '../context.js';
 import { runCommand } from '../exit.js';
+import { countOf } from '../table.js';
 
 interface FilterOptions {
   entity?: string;
@@ -184,7 +185,7 @@ async function purgeCommand(options: FilterOptions & { yes?: boolean }): Promise
     const letters = await context.deadLetters.list(filter);
     let removed = 0;
     for (const letter of letters) if (await context.deadLetters.remove(letter.id)) removed += 1;
-    say(`Removed ${removed} dead letters.`);
+    say(`Removed ${countOf(removed, 'dead letter')}.`);
     if (removed < letters.length) {
       say(
         `${letters.length - removed} could not be removed; they were replayed or removed meanwhile.`,

@@ -18,8 +18,16 @@ export function registerWorker(program: Command): void {
         const log = createLogger({ level: config.logLevel });
         keepRunningOnStrayRejections(log);
 
-        const app = await startWorkerApp(config, log);
-        await waitForSignal(log);
+        // Signals are handled from the start: while the worker still waits for Redis, nothing
+        // runs yet, so a signal then ends the process at once and cleanly.
+        const signalled = waitForSignal(log);
+        const app = await Promise.race([startWorkerApp(config, log), signalled]);
+        if (!app) {
+          log.info('shutdown requested before the worker started, so nothing was running');
+          await new Promise<void>((resolve) => log.flush(() => resolve()));
+          process.exit(0);
+        }
+        await signalled;
         await app.stop();
         // The stream flushes asynchronously; give it the chance before the process ends.
         await new Promise<void>((resolve) => log.flush(() => resolve()));
