@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { got, RequestError, type Got, type Response } from 'got';
+import { RequestError, type Got, type Response } from 'got';
 import pRetry from 'p-retry';
 import type { z } from 'zod';
 
@@ -25,7 +25,7 @@ import type { Logger } from '../log.js';
 import type { AuthHeader, CredentialProvider } from './credentials.js';
 import type { RateGate } from './rate-gate.js';
 import { parseRetryAfter } from './retry-after.js';
-import { errorDetail, headerValue } from './http-response.js';
+import { createNymbleHttp, errorDetail, headerValue } from './http-response.js';
 
 /** Counters of one sync run, shared by every request the run makes. */
 export interface RunStats {
@@ -70,8 +70,6 @@ interface RequestState {
  */
 const MAX_RELOGINS_PER_REQUEST = 2;
 
-const USER_AGENT = 'nymble-sync/0.1 (+https://github.com/nymble-sync)';
-
 /** Copies a got error's code and message but none of its request options, which contain headers. */
 function plainCause(error: unknown): Error {
   if (!(error instanceof Error)) return new Error(String(error));
@@ -88,17 +86,7 @@ export class NymbleClient {
 
   constructor(options: NymbleClientOptions) {
     this.#options = options;
-    this.#http = got.extend({
-      prefixUrl: options.baseUrl,
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      followRedirect: false,
-      responseType: 'text',
-      // NOTE: no limit on the body size: a page is read whole into memory, so NYMBLE_PAGE_SIZE
-      // (at most 500) bounds it only as far as Nymble honours pageSize.
-      timeout: { request: options.timeoutMs },
-      headers: { accept: 'application/json', 'user-agent': USER_AGENT },
-    });
+    this.#http = createNymbleHttp({ baseUrl: options.baseUrl, timeoutMs: options.timeoutMs });
   }
 
   get credential(): CredentialProvider {

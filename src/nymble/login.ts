@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { inspect } from 'node:util';
 
-import { got, RequestError, type Got, type Response } from 'got';
+import { RequestError, type Got, type Response } from 'got';
 import type { Redis } from 'ioredis';
 
 import {
@@ -42,7 +42,7 @@ import {
   RELEASE_LOCK_SCRIPT,
   RESERVE_SLOT_SCRIPT,
 } from './login-scripts.js';
-import { errorDetail, headerValue } from './http-response.js';
+import { createNymbleHttp, errorDetail, headerValue } from './http-response.js';
 import { loginResponseSchema } from './schemas.js';
 import { sameText, TokenCipher, type SharedToken } from './token-cipher.js';
 
@@ -94,7 +94,6 @@ interface ObtainedToken {
 
 const LOGIN_PATH = 'api/auth/login';
 const ENDPOINT = LOGIN_ENDPOINT;
-const USER_AGENT = 'nymble-sync/0.1 (+https://github.com/nymble-sync)';
 
 /**
  * Length of the login budget window: Nymble's 60 seconds plus 1 second for clock differences
@@ -142,18 +141,10 @@ export class LoginCredential implements CredentialProvider {
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? ((ms) => delay(ms));
     this.#lockTtlMs = options.timeoutMs + LOCK_MARGIN_MS;
-    this.#http = got.extend({
-      prefixUrl: options.baseUrl,
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      followRedirect: false,
-      responseType: 'text',
-      timeout: { request: options.timeoutMs },
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json',
-        'user-agent': USER_AGENT,
-      },
+    this.#http = createNymbleHttp({
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs,
+      headers: { 'content-type': 'application/json' },
     });
   }
 
