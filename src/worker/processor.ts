@@ -203,6 +203,11 @@ async function handleFailure(
         });
 
   if (decision.action === 'defer') return defer(deps, job, token, decision.delayMs, error, stats);
+  // A short rate limit met outside the client's retry loop (the login in the scope check) is
+  // waited out like a long one, rather than costing one of the job's attempts.
+  if (decision.action === 'retry' && error instanceof RateLimitedError) {
+    return defer(deps, job, token, decision.delayMs, error, stats);
+  }
   if (decision.action === 'dead-letter') return deadLetter(deps, job, decision, error);
   if (job.attemptsMade + 1 >= attempts) {
     const reason = exhaustedReason(error);

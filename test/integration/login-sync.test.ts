@@ -91,6 +91,28 @@ describe('sync with credential login', () => {
     expect(JSON.stringify(letter)).not.toContain('sync-admin-secret');
   });
 
+  it('login 429 delays the job, costs no attempt', async () => {
+    rig = await createRig('login-429', { products: 10, orders: 10 });
+    rig.simulator.setFaults({ path: '/api/auth/login', rateLimit: { count: 1, retryAfter: '1' } });
+    const { app, log } = await rig.startWorker({ ...ADMIN, SYNC_ENTITIES: 'products' });
+
+    const receipt = (await waitFor(
+      () => app.state.getLastSuccess('products'),
+      'the products sync after the login block',
+    )) as { jobId?: string };
+    const job = await app.queues.sync.products.getJob(receipt.jobId!);
+
+    expect(loginStatuses(rig)).toEqual([429, 200]);
+    // BullMQ counts the completion itself as an attempt; a failed attempt would make it 2.
+    expect(job?.attemptsMade).toBe(1);
+    expect(log.messages('sync delayed by the login rate limit')).toHaveLength(1);
+    expect(
+      log
+        .messages('sync failed, job will be retried')
+        .map((line) => JSON.stringify(line).slice(0, 600)),
+    ).toEqual([]);
+  });
+
   it('three workers starting together log in once', async () => {
     rig = await createRig('three-workers', { products: 30, orders: 30 });
     const workers = [rig.spawnWorker(ADMIN), rig.spawnWorker(ADMIN), rig.spawnWorker(ADMIN)];
