@@ -74,28 +74,23 @@ async function startOrJoin(
   entity: EntityName,
   options: SyncOptions,
 ): Promise<Job<SyncJobData>> {
-  const queue = context.queues.sync[entity];
+  // A --full request always adds a run, which waits behind one in progress; an incremental one
+  // joins a run that is already active or waiting.
   const { job, created } = await context.queues.requestSync(entity, {
     full: options.full,
     trigger: 'manual',
   });
-  // A deduplicated add returns the id of the job already queued instead of a new one. That job
-  // was stored earlier, so its timestamp differs from the one this add stamped.
-  const stored = (await queue.getJob(job.id ?? '')) ?? job;
-  if (created && stored.timestamp === job.timestamp) {
+  if (created) {
     say(`Started a ${options.full ? 'full ' : ''}sync of ${entity} (job ${job.id}).`);
-    return stored;
+    return job;
   }
 
-  const state = await stored.getState();
+  const state = await job.getState();
   say(
-    `A sync of ${entity} is already ${state} (job ${stored.id}), so no second one was started` +
+    `A sync of ${entity} is already ${state} (job ${job.id}), so no second one was started` +
       `${options.wait ? '; following that one' : ''}.`,
   );
-  if (options.full && !stored.data.full) {
-    say('That run is incremental: request --full again once it has finished.');
-  }
-  return stored;
+  return job;
 }
 
 /** Polls the job until it completes, fails or the timeout passes; returns the exit code. */
