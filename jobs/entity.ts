@@ -1,5 +1,5 @@
 /**
- * What a synced entity is: where Nymble serves it, the shape of one record, and how a record
+ * The definition of a synced entity: where Nymble serves it, the shape of one record, and how a record
  * becomes an ERP record. jobs/products.ts and jobs/orders.ts are the two instances.
  */
 import type { z } from 'zod';

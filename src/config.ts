@@ -135,7 +135,7 @@ const HEADER_SAFE = /^[\x21-\x7e]+$/;
 function checkRedisDatabase(reader: EnvReader, url: string): void {
   if (!URL.canParse(url)) return;
   const path = new URL(url).pathname;
-  // Redis has databases 0 to 15 unless its `databases` setting says otherwise, and ioredis
+  // Redis has databases 0 to 15 unless its `databases` setting changes that, and ioredis
   // falls back to database 0 when the SELECT fails, so a number outside them is refused here.
   if (path === '' || path === '/' || /^\/(\d|1[0-5])$/.test(path)) return;
   reader.problems.push(

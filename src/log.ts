@@ -55,9 +55,9 @@ export function createLogger(options: LoggerOptions): Logger {
 }
 
 /**
- * Returns an error handler that logs the first error at once and then at most one line per
- * `intervalMs`, with the number of errors in between, so that a Redis outage that repeats the
- * same error on every reconnect attempt leaves a few lines rather than thousands.
+ * Returns an error handler that logs the first error at once, then at most one line per
+ * `intervalMs` with the number of errors in between. A Redis outage repeats the same error on
+ * every reconnect attempt, and this leaves a few lines of it rather than thousands.
  */
 export function throttledErrorLog(
   log: Logger,

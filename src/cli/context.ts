@@ -1,5 +1,5 @@
 /**
- * What the short-lived commands (status, sync, dlq, schedules) share: the configuration and a
+ * The shared setup of the short-lived commands (status, sync, dlq, schedules): the configuration and a
  * fail-fast Redis connection with the queues and state on it. `close()` releases all of it.
  */
 import type { Redis } from 'ioredis';

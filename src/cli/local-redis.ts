@@ -1,5 +1,5 @@
 /**
- * Finds a Redis for the demo: the one at REDIS_URL when it answers, otherwise a private
+ * Finds a Redis for the demo: the one at REDIS_URL when it responds, otherwise a private
  * redis-server on a free loopback port for the demo's lifetime, when one is installed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -91,7 +91,7 @@ export async function findDemoRedis(url: string): Promise<DemoRedis> {
   const started = await startPrivateRedis();
   if (started) return started;
   throw new Error(
-    `No Redis answers at ${redactUrl(url)} and redis-server is not installed. ` +
+    `No Redis responds at ${redactUrl(url)} and redis-server is not installed. ` +
       'Start Redis 7 there (for example: apt-get install redis-server), or set REDIS_URL to one that runs.',
   );
 }

@@ -1,5 +1,5 @@
 /**
- * Compares what the ERP holds with what Nymble serves: the same ids, and for each id the same
+ * Compares what the ERP contains with what Nymble serves: the same ids, and for each id the same
  * content. Used by `demo --once` and by the tests.
  */
 import type { EntityName } from '../erp/adapter.js';

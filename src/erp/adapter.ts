@@ -37,8 +37,8 @@ export interface ErpAdapter {
    * Upserts one page of records and returns one outcome per record, in the same order.
    * Must be idempotent: the same page sent twice yields `unchanged` the second time.
    * A record whose `version` is older than the stored one is `unchanged` and not written.
-   * Throws (any error) when the ERP as a whole is unreachable, so that the page is retried;
-   * a problem with one record is a `rejected` outcome instead.
+   * Throws (any error) when the ERP as a whole is unreachable, so that the page is retried.
+   * A problem with one record is a `rejected` outcome instead.
    */
   upsert(entity: EntityName, records: readonly ErpRecord[]): Promise<UpsertOutcome[]>;
 

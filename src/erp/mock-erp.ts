@@ -66,20 +66,6 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS write_probe (checked_at TEXT NOT NULL);
 `;
 
-interface RecordRow {
-  entity: EntityName;
-  id: string;
-  version: string;
-  version_ms: number;
-  payload: string;
-  content_hash: string;
-  price_tier: string;
-  currency_code: string;
-  first_written_at: string;
-  last_written_at: string;
-  write_count: number;
-}
-
 /** Column values of one upsert. The statement derives the write times and the count. */
 interface IncomingRow {
   entity: EntityName;
@@ -91,6 +77,12 @@ interface IncomingRow {
   price_tier: string;
   currency_code: string;
   written_at: string;
+}
+
+interface RecordRow extends Omit<IncomingRow, 'written_at'> {
+  first_written_at: string;
+  last_written_at: string;
+  write_count: number;
 }
 
 type Statements = ReturnType<typeof prepareStatements>;

@@ -1,5 +1,5 @@
 /**
- * A rate-limit gate shared by every worker process through Redis. When Nymble answers 429,
+ * A rate-limit gate shared by every worker process through Redis. When Nymble responds with 429,
  * the gate closes until its `Retry-After` has passed, and every process checks it before each
  * request, so that no worker keeps calling the API while the limit lasts.
  */

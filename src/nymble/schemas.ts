@@ -57,7 +57,8 @@ export interface NymbleRecord {
 
 /**
  * The fields that place a record in the (UpdatedAt, Id) order. A record without them cannot be
- * paged past safely, so it fails the whole page; any other invalid field fails only its record.
+ * paged past safely, so it fails the whole page. Any other invalid field fails only its record
+ * (jobs/sync-run.ts checks each record against its entity's schema).
  */
 export const recordKeySchema = z.looseObject({ Id: z.string().min(1), UpdatedAt: timestamp });
 

@@ -1,5 +1,5 @@
 /**
- * Encryption of the login token that worker processes share through Redis. Redis never holds
+ * Encryption of the login token that worker processes share through Redis. Redis never contains
  * the token in plain text: only an AES-256-GCM ciphertext under a key derived from the
  * ClientSecret, and an HMAC of the token as its id.
  */

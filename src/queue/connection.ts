@@ -1,7 +1,8 @@
 /**
  * Redis connections. A worker's connection retries forever (`maxRetriesPerRequest: null`, as
  * BullMQ requires for workers) so that a Redis restart pauses the worker instead of killing
- * it. A command-line connection fails fast instead, so that a command never hangs.
+ * it. A command-line connection gives up after a few reconnect attempts, so that a command
+ * fails within seconds when Redis is down.
  */
 import { Redis, type RedisOptions } from 'ioredis';
 

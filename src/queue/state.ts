@@ -10,7 +10,7 @@ import type { EntityName } from '../erp/adapter.js';
 import type { Watermark } from '../watermark.js';
 import type { StateKeys } from './names.js';
 
-/** Why an entity's schedule is paused. */
+/** The reason and time an entity's schedule was paused. */
 export interface BreakerState {
   reason: DeadLetterReason;
   message: string;

@@ -170,7 +170,7 @@ export function createHttpApp(deps: HttpServerDeps): Express {
  */
 /**
  * Listens on host and port. Express 5 passes a listen error to the callback instead of
- * throwing, so the callback checks for it; the error becomes a ConfigError naming the setting.
+ * throwing, so the callback checks for it and turns it into a ConfigError naming the setting.
  */
 function listen(app: Express, host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {

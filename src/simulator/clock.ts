@@ -1,7 +1,7 @@
 import { invalidRequest } from './errors.js';
 
 /**
- * Latest simulated time: the last millisecond of year 9999. A Date holds times up to 8.64e15 ms
+ * Latest simulated time: the last millisecond of year 9999. A Date can represent times up to 8.64e15 ms
  * and is invalid beyond. Times after year 9999 still fit, but their ISO 8601 strings need a
  * six-digit year that clients may not parse.
  */

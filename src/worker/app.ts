@@ -119,7 +119,7 @@ export async function startWorkerApp(
     shutdown: shutdown.signal,
   });
 
-  // The HTTP server starts before anything waits for Redis, so that /healthz answers and
+  // The HTTP server starts before anything waits for Redis, so that /healthz responds and
   // /readyz explains the wait while Redis is down at start. It reads `workers` at each request.
   const workers: Worker<SyncJobData, SyncReceipt>[] = [];
   let http: HttpServerHandle | undefined;

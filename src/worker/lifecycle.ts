@@ -18,7 +18,7 @@ export class JobLifecycle {
     private readonly metrics: Metrics,
   ) {}
 
-  /** A logger bound to one job, for the lines that the sync itself writes. */
+  /** Returns a logger bound to one job, for the lines that the sync itself writes. */
   jobLogger(job: Job<SyncJobData>): Logger {
     return this.log.child({ entity: job.data.entity, jobId: job.id, trigger: job.data.trigger });
   }

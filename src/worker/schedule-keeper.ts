@@ -33,7 +33,7 @@ export class ScheduleKeeper {
     this.#timer.unref();
   }
 
-  /** Re-upserts the schedules if any configured scheduler is missing. Never throws. */
+  /** Re-upserts the schedules if any configured scheduler is missing. Catches and logs its own errors, so it never rejects. */
   async ensure(trigger: string): Promise<boolean> {
     try {
       const present = new Set(

@@ -1,5 +1,5 @@
 /**
- * Refuses an organization-wide sync under a Customer or SalesRep login: such a token sees only
+ * Refuses an organization-wide sync under a Customer or SalesRep login: such a token can read only
  * its own or its assigned customers' orders, and tier prices, so the ERP would silently miss
  * data. NYMBLE_ALLOW_SCOPED_SYNC=true accepts that on purpose. API keys are organization-wide.
  */

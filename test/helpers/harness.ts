@@ -1,7 +1,7 @@
 /**
- * Shared pieces of the integration tests: a unique Redis prefix per test, the simulator on a
- * loopback port, a mock ERP in a temp folder, workers in-process or as real child processes,
- * and cleanup of exactly the keys and files a test created.
+ * Shared pieces of the integration tests. Each test gets a unique Redis prefix, the simulator
+ * on a loopback port and a mock ERP in a temp folder. Workers run in-process or as real child
+ * processes, and cleanup removes exactly the keys and files a test created.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -206,7 +206,7 @@ export interface CliResult {
 
 /**
  * Runs the real CLI as a child process. Asynchronous on purpose: the simulator of the test
- * runs in this process, and a blocking spawnSync would stop it from answering the child.
+ * runs in this process, and a blocking spawnSync would stop it from responding to the child.
  */
 export function runCli(
   args: string[],

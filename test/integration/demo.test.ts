@@ -56,7 +56,7 @@ describe('demo --once', () => {
     const result = await runCli(['demo', '--once'], nodeOnly, 60_000);
 
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(`No Redis answers at ${unused}`);
+    expect(result.stderr).toContain(`No Redis responds at ${unused}`);
     expect(result.stderr).toContain('redis-server is not installed');
     expect(result.stderr).toContain('set REDIS_URL');
   });

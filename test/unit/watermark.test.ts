@@ -63,7 +63,8 @@ describe('recordsAfter', () => {
 
     const result = recordsAfter(mark, page);
 
-    expect('violation' in result && result.violation).toContain(
+    expect(result).toHaveProperty('violation');
+    expect((result as { violation: string }).violation).toContain(
       'record p8 (2026-01-02T00:00:00.000Z) does not come after p9',
     );
   });

@@ -105,9 +105,9 @@ async function checkEndpoints(client: NymbleClient, config: Config): Promise<Che
 }
 
 /**
- * Checks the credential, then each endpoint with it. Endpoints are not probed after a failed
- * login, which would only spend more of the login budget, and a 401 from an endpoint turns the
- * credential's own row into a failure, since an API key cannot be checked any other way.
+ * Checks the credential, then each endpoint with it. After a failed login the endpoints are not
+ * probed, because that would only spend more of the login budget. A 401 from an endpoint turns
+ * the credential's own row into a failure, since an API key cannot be checked any other way.
  */
 async function checkAccess(client: NymbleClient, config: Config): Promise<Check[]> {
   const credential = await checkCredential(client, config);

@@ -1,19 +1,11 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 
-import { runSimulator } from '../../simulator/main.js';
+import { runSimulator, type RunSimulatorOptions } from '../../simulator/main.js';
 import type { FaultPlan } from '../../simulator/index.js';
 import { parseCount, runCommand } from '../exit.js';
 
-interface SimulatorCommandOptions {
-  host: string;
-  port: number;
-  seed: number;
-  products: number;
-  orders: number;
-  tokenTtlSeconds: number;
-  faults?: FaultPlan[];
-}
+type SimulatorCommandOptions = RunSimulatorOptions & { faults?: FaultPlan[] };
 
 function parseFaults(value: string): FaultPlan[] {
   try {
