@@ -100,17 +100,21 @@ export class SyncQueues {
   }
 
   /**
-   * Starts a sync now unless one is already running or waiting, in which case that job is
-   * returned, so that a manual run never doubles a scheduled one.
+   * Starts a sync now unless one is already waiting to start, in which case that job is
+   * returned, so that a manual run never doubles a queued one. A run that is already active is
+   * not joined, because it may have fetched its last page before the caller's changes were
+   * made: the new job waits behind it (global concurrency 1) and starts once it ends.
+   * `behind` is the id of that active run, when there is one.
    */
   async requestSync(
     entity: EntityName,
     options: { full?: boolean; trigger?: SyncJobData['trigger'] } = {},
-  ): Promise<{ job: Job<SyncJobData>; created: boolean }> {
+  ): Promise<{ job: Job<SyncJobData>; created: boolean; behind?: string }> {
     const queue = this.sync[entity];
-    const existing = await queue.getJobs(['active', 'waiting', 'prioritized'], 0, 0);
-    if (existing[0] && !options.full) return { job: existing[0], created: false };
+    const waiting = await queue.getJobs(['waiting', 'prioritized'], 0, 0);
+    if (waiting[0] && !options.full) return { job: waiting[0], created: false };
 
+    const [active] = await queue.getJobs(['active'], 0, 0);
     const job = await queue.add(
       SYNC_JOB_NAME,
       { entity, trigger: options.trigger ?? 'manual', full: options.full },
@@ -120,7 +124,7 @@ export class SyncQueues {
         ...JOB_RETENTION,
       },
     );
-    return { job, created: true };
+    return { job, created: true, behind: active?.id };
   }
 
   /** Stops every worker from taking sync jobs of any entity for `ms` milliseconds. */

@@ -102,6 +102,39 @@ describe('command line', () => {
     }
   });
 
+  it('sync queues behind an active run', async () => {
+    rig.simulator.setFaults({ path: '/api/orders', latencyMs: 3_000 });
+    try {
+      const { job: running } = await app.queues.requestSync('orders');
+      await waitFor(async () => (await running.getState()) === 'active', 'the slow run to start');
+      rig.simulator.mutate('orders', 2);
+
+      const result = await runCli(['sync', 'orders'], env);
+
+      expect(result.status).toBe(0);
+      const queued = new RegExp(
+        `^Queued a sync of orders \\(job (\\S+)\\) to start when job ${running.id} ends\\.$`,
+        'm',
+      ).exec(result.stdout);
+      expect(queued).not.toBeNull();
+      const queuedId = queued?.[1] ?? '';
+      expect(queuedId).not.toBe(running.id);
+      rig.simulator.clearFaults();
+      const queuedJob = await waitFor(async () => {
+        const job = await app.queues.sync.orders.getJob(queuedId);
+        return job?.returnvalue ? job : undefined;
+      }, 'the queued run to complete');
+      const runningJob = await app.queues.sync.orders.getJob(running.id ?? '');
+      expect(queuedJob.processedOn).toBeGreaterThanOrEqual(runningJob?.finishedOn ?? Infinity);
+      // Whether or not the slow run read the changes, the two runs together updated them once.
+      const updated =
+        (runningJob?.returnvalue.records.updated ?? 0) + queuedJob.returnvalue.records.updated;
+      expect(updated).toBe(2);
+    } finally {
+      rig.simulator.clearFaults();
+    }
+  });
+
   it('sync rejects an unknown entity', async () => {
     const result = await runCli(['sync', 'invoices'], env);
 

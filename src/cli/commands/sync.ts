@@ -29,8 +29,8 @@ export function registerSync(program: Command): void {
   program
     .command('sync')
     .description(
-      'Start a sync of one entity now; joins the run that is already running or waiting instead ' +
-        'of starting a second one',
+      'Start a sync of one entity now; joins a run that is waiting to start instead of adding a ' +
+        'second one, and queues behind a run in progress',
     )
     .argument('<entity>', `entity to sync: ${ENTITY_NAMES.join(' or ')}`)
     .option('--full', 'ignore the watermark and walk every record')
@@ -74,14 +74,19 @@ async function startOrJoin(
   entity: EntityName,
   options: SyncOptions,
 ): Promise<Job<SyncJobData>> {
-  // A --full request always adds a run, which waits behind one in progress; an incremental one
-  // joins a run that is already active or waiting.
-  const { job, created } = await context.queues.requestSync(entity, {
+  // A --full request always adds a run, and an incremental one joins a run that is waiting to
+  // start. A new run waits behind a run in progress, which may have read its last page already.
+  const { job, created, behind } = await context.queues.requestSync(entity, {
     full: options.full,
     trigger: 'manual',
   });
+  const kind = options.full ? 'full ' : '';
+  if (created && behind) {
+    say(`Queued a ${kind}sync of ${entity} (job ${job.id}) to start when job ${behind} ends.`);
+    return job;
+  }
   if (created) {
-    say(`Started a ${options.full ? 'full ' : ''}sync of ${entity} (job ${job.id}).`);
+    say(`Started a ${kind}sync of ${entity} (job ${job.id}).`);
     return job;
   }
 
