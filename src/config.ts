@@ -29,6 +29,8 @@ export interface Config {
     baseUrl: string;
     auth: NymbleAuth;
     requestTimeoutMs: number;
+    /** Largest response body the client accepts, in bytes. */
+    maxResponseBytes: number;
     pageSize: number;
     tokenRefreshSkewSeconds: number;
     loginsPerMinute: number;
@@ -318,6 +320,13 @@ function readNymble(reader: EnvReader, requirement: 'required' | 'optional'): Co
     baseUrl: skip ? '' : reader.url('NYMBLE_BASE_URL', undefined, ['http:', 'https:']),
     auth: skip ? { method: 'none' } : readAuth(reader),
     requestTimeoutMs: reader.integer('NYMBLE_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+    // 64 MiB by default, about 200 times a 500-record page of the simulator's orders (330 KB).
+    maxResponseBytes: reader.integer(
+      'NYMBLE_MAX_RESPONSE_BYTES',
+      64 * 1024 ** 2,
+      65_536,
+      1024 ** 3,
+    ),
     pageSize: reader.integer('NYMBLE_PAGE_SIZE', 200, 1, 500),
     tokenRefreshSkewSeconds: reader.integer('NYMBLE_TOKEN_REFRESH_SKEW_SECONDS', 300, 0, 86_400),
     loginsPerMinute: reader.integer('NYMBLE_LOGINS_PER_MINUTE', 10, 1, 10),

@@ -25,7 +25,13 @@ import type { Logger } from '../log.js';
 import type { AuthHeader, CredentialProvider } from './credentials.js';
 import type { RateGate } from './rate-gate.js';
 import { parseRetryAfter } from './retry-after.js';
-import { createNymbleHttp, errorDetail, headerValue } from './http-response.js';
+import {
+  BodyTooLargeError,
+  createNymbleHttp,
+  errorDetail,
+  getWithinLimit,
+  headerValue,
+} from './http-response.js';
 
 /** Counters of one sync run, shared by every request the run makes. */
 export interface RunStats {
@@ -52,6 +58,8 @@ export interface NymbleClientOptions {
   policy: RetryPolicy;
   /** Per-attempt timeout in milliseconds, covering connect, send and response. */
   timeoutMs: number;
+  /** Largest response body accepted, in bytes. A larger one is cancelled and not retried. */
+  maxResponseBytes: number;
   /** Called once per HTTP response or network failure, for metrics. */
   onResponse?: (endpoint: string, status: number | 'network_error') => void;
 }
@@ -226,11 +234,14 @@ export class NymbleClient {
     try {
       // No abort signal here, because at shutdown the request in flight must finish so that its
       // page can be checkpointed. The per-attempt timeout bounds how long that takes.
-      response = await this.#http.get(path, {
-        searchParams,
-        headers: { 'x-api-key': auth.value },
-      });
+      response = await getWithinLimit(
+        this.#http,
+        path,
+        { searchParams, headers: { 'x-api-key': auth.value } },
+        this.#options.maxResponseBytes,
+      );
     } catch (error) {
+      if (error instanceof BodyTooLargeError) throw this.#tooLarge(endpoint, error);
       this.#options.onResponse?.(endpoint, 'network_error');
       if (!(error instanceof RequestError)) throw error;
       const code = error.code ? `${error.code}: ` : '';
@@ -247,6 +258,16 @@ export class NymbleClient {
     };
     if (response.statusCode === 200) return parseBody(response.body, schema, facts);
     throw this.#errorFor(response, facts, auth);
+  }
+
+  // Not retried: the same page would be as large again. A smaller page is the fix.
+  #tooLarge(endpoint: string, error: BodyTooLargeError): InvalidResponseError {
+    if (error.status !== undefined) this.#options.onResponse?.(endpoint, error.status);
+    return new InvalidResponseError(
+      { endpoint, status: error.status },
+      `${endpoint} sent a body of at least ${error.receivedBytes} bytes, over the ` +
+        `${error.limitBytes}-byte limit: lower NYMBLE_PAGE_SIZE or raise NYMBLE_MAX_RESPONSE_BYTES`,
+    );
   }
 
   #errorFor(response: Response<string>, facts: RequestFacts, auth: AuthHeader): Error {

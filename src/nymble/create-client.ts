@@ -24,6 +24,7 @@ export async function createNymbleClient(
     gate,
     policy: config.retry,
     timeoutMs: config.nymble.requestTimeoutMs,
+    maxResponseBytes: config.nymble.maxResponseBytes,
     onResponse: (endpoint, status) =>
       metrics.httpRequests.inc({ endpoint, status: String(status) }),
   });

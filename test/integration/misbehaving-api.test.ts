@@ -23,8 +23,20 @@ class ScriptedApi {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const empty: Page = { Items: [], HasMore: false };
     const body = url.pathname === '/api/products' ? this.respond(url.searchParams) : empty;
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const text = JSON.stringify(body);
+    if (!this.chunked) {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(text);
+      return;
+    }
+    // With chunked transfer encoding, no content-length header announces the size.
+    response.writeHead(200, { 'content-type': 'application/json' });
+    for (let start = 0; start < text.length; start += 8_192) {
+      response.write(text.slice(start, start + 8_192));
+    }
+    response.end();
   });
+  /** Send bodies in chunks without a content-length header. */
+  chunked = false;
   page: Page = { Items: [], HasMore: false };
   /** Builds the response from the query; by default the fixed `page`. */
   respond: (query: URLSearchParams) => Page = () => this.page;
@@ -56,7 +68,11 @@ describe('misbehaving API', () => {
   beforeAll(async () => {
     rig = await createRig('misbehaving', { products: 1, orders: 1 });
     const url = await api.start();
-    ({ app } = await rig.startWorker({ NYMBLE_BASE_URL: url, SYNC_ENTITIES: 'products' }));
+    ({ app } = await rig.startWorker({
+      NYMBLE_BASE_URL: url,
+      SYNC_ENTITIES: 'products',
+      NYMBLE_MAX_RESPONSE_BYTES: '65536',
+    }));
   });
 
   afterAll(async () => {
@@ -163,5 +179,37 @@ describe('misbehaving API', () => {
       updatedAt: '2026-05-01T00:00:01.000Z',
       id: 'h',
     });
+  });
+
+  it('dead-letters a page over the size limit', async () => {
+    const items = Array.from({ length: 1_000 }, (_, index) =>
+      product(`big${String(index).padStart(4, '0')}`, '2026-06-01T00:00:00.000Z'),
+    );
+    api.respond = () => ({ Items: items, HasMore: false });
+    const watermark = await app.state.getWatermark('products');
+
+    for (const chunked of [false, true]) {
+      api.chunked = chunked;
+      api.requests = 0;
+      const { job } = await app.queues.requestSync('products');
+      await waitFor(async () => (await job.getState()) === 'failed', 'the products sync to fail');
+      const [letter] = await app.deadLetters.list({
+        entity: 'products',
+        reason: 'invalid_response',
+      });
+      await app.deadLetters.remove(letter!.id);
+
+      expect(letter?.status).toBe(200);
+      expect(letter?.message).toContain('over the 65536-byte limit: lower NYMBLE_PAGE_SIZE');
+      expect(api.requests).toBe(1);
+      expect(await app.state.getWatermark('products')).toEqual(watermark);
+      expect(rig.openErp().get('products', 'big0000')).toBeUndefined();
+    }
+
+    api.chunked = false;
+    api.respond = () => ({ Items: items.slice(0, 10), HasMore: false });
+    const { job } = await app.queues.requestSync('products');
+    await waitFor(async () => (await job.getState()) === 'completed', 'a normal-sized page');
+    expect(rig.openErp().get('products', 'big0000')).toBeDefined();
   });
 });

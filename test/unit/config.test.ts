@@ -23,6 +23,7 @@ describe('loadConfig', () => {
     expect(config.sync.entities).toEqual(['products', 'orders']);
     expect(config.sync.schedules.products).toEqual({ kind: 'interval', everyMs: 300_000 });
     expect(config.sync.schedules.orders).toEqual({ kind: 'interval', everyMs: 60_000 });
+    expect(config.nymble.maxResponseBytes).toBe(64 * 1024 * 1024);
     expect(config.http.host).toBe('127.0.0.1');
     expect(config.nymble.loginsPerMinute).toBe(10);
   });
@@ -60,6 +61,7 @@ describe('loadConfig', () => {
     const problems = problemsOf({
       NYMBLE_BASE_URL: 'ftp://nowhere',
       NYMBLE_PAGE_SIZE: 'lots',
+      NYMBLE_MAX_RESPONSE_BYTES: '1024',
       SYNC_PRODUCTS_CRON: 'not a cron',
       SYNC_ENTITIES: 'products,invoices',
       LOG_LEVEL: 'loud',
@@ -68,12 +70,15 @@ describe('loadConfig', () => {
     const joined = problems.join('\n');
     expect(joined).toContain('NYMBLE_BASE_URL="ftp://nowhere"');
     expect(joined).toContain('NYMBLE_PAGE_SIZE="lots"');
+    expect(joined).toContain(
+      'NYMBLE_MAX_RESPONSE_BYTES="1024" is invalid: use a whole number from 65536 to 1073741824',
+    );
     expect(joined).toContain('SYNC_PRODUCTS_CRON="not a cron"');
     expect(joined).toContain('SYNC_ENTITIES="products,invoices"');
     expect(joined).toContain('LOG_LEVEL="loud"');
     expect(joined).toContain('SYNC_TIMEZONE="Mars/Olympus"');
     expect(joined).toContain('NYMBLE_API_KEY is missing');
-    expect(problems).toHaveLength(7);
+    expect(problems).toHaveLength(8);
   });
 
   it('rejects both auth methods together', () => {
