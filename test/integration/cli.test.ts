@@ -103,7 +103,8 @@ describe('command line', () => {
   });
 
   it('sync queues behind an active run', async () => {
-    rig.simulator.setFaults({ path: '/api/orders', latencyMs: 3_000 });
+    // Long enough to outlast the CLI's start-up on a loaded machine, which took over 3 s.
+    rig.simulator.setFaults({ path: '/api/orders', latencyMs: 15_000 });
     try {
       const { job: running } = await app.queues.requestSync('orders');
       await waitFor(async () => (await running.getState()) === 'active', 'the slow run to start');
