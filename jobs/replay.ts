@@ -53,8 +53,10 @@ async function resumeSync(letter: StoredDeadLetter, deps: ReplayDeps): Promise<R
 
   const jobIds: string[] = [];
   for (const entity of entities) {
-    await deps.breaker.close(entity);
+    // Requested while the queue is still paused, so that the run joins a sync already waiting
+    // there instead of queueing a second one behind it once the resumed queue starts that sync.
     const { job } = await deps.queues.requestSync(entity, { trigger: 'replay' });
+    await deps.breaker.close(entity);
     jobIds.push(String(job.id));
     // The same cause dead-lettered the other entities too; their entries are replayed here.
     await deps.deadLetters.remove(`${entity}/sync.${letter.reason}`);

@@ -95,10 +95,14 @@ describe('failure semantics', () => {
   it('replay resumes the entity and consumes the letter', async () => {
     const [letter] = await app.deadLetters.list({ entity: 'products', reason: 'unauthorized' });
     expect(letter).toBeDefined();
+    const [waiting] = await app.queues.sync.products.getJobs(['waiting'], 0, 0);
+    expect(waiting).toBeDefined();
 
     const result = await replayDeadLetter(letter!, { entities: ENTITIES, ...app, log: quiet });
 
     expect(result.action).toBe('resumed');
+    // The sync requested while paused is the one replay starts: no second run is queued.
+    expect(result.action === 'resumed' && result.jobIds).toEqual([waiting!.id]);
     expect(await app.deadLetters.list({ entity: 'products' })).toHaveLength(0);
     expect(await app.queues.sync.products.isPaused()).toBe(false);
     await waitFor(
