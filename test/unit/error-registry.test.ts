@@ -11,7 +11,7 @@ const doc = readFileSync(resolve(import.meta.dirname, '../../docs/errors.md'), '
 /** Returns the first-column codes of the markdown table under `heading`. */
 function tableCodes(heading: string): string[] {
   const section = doc.split(`## ${heading}`)[1]?.split('\n## ')[0] ?? '';
-  return [...section.matchAll(/^\| `([a-z_A-Z]+)` \|/gm)].map((match) => match[1] as string);
+  return [...section.matchAll(/^\| `([a-z_A-Z]+)` +\|/gm)].map((match) => match[1] as string);
 }
 
 describe('docs/errors.md', () => {
