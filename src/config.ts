@@ -6,6 +6,7 @@
 import { CronExpressionParser } from 'cron-parser';
 
 import { ConfigError } from './errors.js';
+import { registerSecret } from './secrets.js';
 import type { EntityName } from './erp/adapter.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -125,10 +126,13 @@ class EnvReader {
 
 /**
  * Hides everything before the last `@` of a URL shown in a message, after its scheme, so that
- * a password stays hidden even when it contains `/` or `@` or the URL does not parse.
+ * a password stays hidden even when it contains `/` or `@` or the URL does not parse. Also hides
+ * `password` and `username` query parameters, which ioredis reads from a Redis URL.
  */
-function withoutUserInfo(url: string): string {
-  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/*)?[^]*@/, '$1[redacted]@');
+export function withoutUserInfo(url: string): string {
+  return url
+    .replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/*)?[^]*@/, '$1[redacted]@')
+    .replace(/([?&](?:password|username)=)[^&#]*/gi, '$1[redacted]');
 }
 
 /** Visible ASCII only: what an HTTP header value such as `x-api-key` can carry. */
@@ -396,7 +400,34 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     );
   }
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);
+  registerConfigSecrets(config);
   return deepFreeze(config);
+}
+
+/**
+ * Registers the secrets of a valid configuration with the scrubber at once, so that an error
+ * raised before the credential is built (by an ERP adapter that fails to load, for example) is
+ * scrubbed too.
+ */
+function registerConfigSecrets(config: Config): void {
+  const auth = config.nymble.auth;
+  if (auth.method === 'api-key') registerSecret(auth.apiKey);
+  if (auth.method === 'login') registerSecret(auth.clientSecret);
+  registerSecret(config.http.dashboardPassword);
+  if (!URL.canParse(config.redisUrl)) return;
+
+  const url = new URL(config.redisUrl);
+  registerSecret(url.password);
+  registerSecret(safeDecode(url.password));
+  registerSecret(url.searchParams.get('password') ?? undefined);
+}
+
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function deepFreeze<T>(value: T): T {

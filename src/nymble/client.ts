@@ -22,6 +22,7 @@ import {
   type RequestFacts,
 } from '../errors.js';
 import type { Logger } from '../log.js';
+import { scrubSecrets } from '../secrets.js';
 import type { AuthHeader, CredentialProvider } from './credentials.js';
 import type { RateGate } from './rate-gate.js';
 import { parseRetryAfter } from './retry-after.js';
@@ -271,7 +272,9 @@ export class NymbleClient {
   }
 
   #errorFor(response: Response<string>, facts: RequestFacts, auth: AuthHeader): Error {
-    const detail = errorDetail(response.body);
+    // Scrubbed here, because an error body may echo the request, and the detail enters messages.
+    const rawDetail = errorDetail(response.body);
+    const detail = rawDetail === undefined ? undefined : scrubSecrets(rawDetail);
     const remoteCode = detail?.split(':')[0];
     const withCode = { ...facts, remoteCode };
     const status = response.statusCode;

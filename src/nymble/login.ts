@@ -31,7 +31,7 @@ import {
 } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { StateKeys } from '../queue/names.js';
-import { forgetSecret, registerSecret } from '../secrets.js';
+import { forgetSecret, registerSecret, scrubSecrets } from '../secrets.js';
 import { decodeTokenClaims, InvalidTokenError, isExpired } from './claims.js';
 import type { AuthHeader, CredentialProvider, TokenClaims } from './credentials.js';
 import { parseRetryAfter } from './retry-after.js';
@@ -518,8 +518,11 @@ export class LoginCredential implements CredentialProvider {
     return new UnavailableError({ endpoint: ENDPOINT }, message, { cause });
   }
 
+  // The login endpoint may echo the request body in its error, with the secret JSON-escaped,
+  // so every registered form is scrubbed too, not only the raw ClientSecret.
   #redact(text: string | undefined): string | undefined {
-    return text?.split(this.#options.clientSecret).join('[redacted]');
+    if (text === undefined) return undefined;
+    return scrubSecrets(text.split(this.#options.clientSecret).join('[redacted]'));
   }
 
   #report(result: LoginResult): void {

@@ -6,6 +6,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 
+import { withoutUserInfo } from '../config.js';
 import type { Logger } from '../log.js';
 
 export type ConnectionRole = 'worker' | 'command';
@@ -55,12 +56,9 @@ export async function waitForRedis(redis: Redis, url: string, timeoutMs: number)
   });
 }
 
-/** Returns the URL with any password replaced, for messages and logs. */
+/** Returns the URL with its user info and credential query parameters hidden, for messages. */
 export function redactUrl(url: string): string {
-  if (!URL.canParse(url)) return url;
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = 'redacted';
-  return parsed.toString();
+  return withoutUserInfo(url);
 }
 
 /** Logs a Redis outage once when it starts and once when it ends, not once per reconnect attempt. */

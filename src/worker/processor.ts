@@ -39,6 +39,7 @@ import type { SyncState } from '../queue/state.js';
 import { ENTITY_NAMES } from '../erp/adapter.js';
 import type { Watermark } from '../watermark.js';
 import type { JobLifecycle } from './lifecycle.js';
+import { scrubSecrets } from '../secrets.js';
 
 export interface ProcessorDeps {
   entities: Readonly<Record<EntityName, EntityDefinition>>;
@@ -94,11 +95,22 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
       if (deps.shutdown.aborted && isAbort(error)) {
         return requeueAtShutdown(deps, job, token, error);
       }
-      throw await handleFailure(deps, job, token, error, stats);
+      throw withoutSecrets(await handleFailure(deps, job, token, error, stats));
     } finally {
       countRetries(deps.metrics, entity.name, stats);
     }
   };
+}
+
+/**
+ * Scrubs secrets from the message and stack of an error that BullMQ is about to store in Redis
+ * as the job's `failedReason` and `stacktrace`. The error is changed in place, because BullMQ
+ * recognises its control-flow errors (RateLimitError, DelayedError) by class.
+ */
+function withoutSecrets(error: Error): Error {
+  error.message = scrubSecrets(error.message);
+  if (error.stack !== undefined) error.stack = scrubSecrets(error.stack);
+  return error;
 }
 
 /** Adds the retries and rate-limit waits made inside this job to the metrics. */

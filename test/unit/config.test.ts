@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
+import { redactUrl } from '../../src/queue/connection.js';
+import { forgetSecret, scrubSecrets } from '../../src/secrets.js';
 
 const valid = { NYMBLE_BASE_URL: 'http://127.0.0.1:4000', NYMBLE_API_KEY: 'nk_test_1234567890' };
 
@@ -196,6 +198,37 @@ describe('loadConfig', () => {
 
       expect(joined).toContain('REDIS_URL=');
       expect(joined).not.toContain('S3C');
+    }
+  });
+
+  it('hides a password in the query', () => {
+    const url = 'redis://127.0.0.1:6379/99?password=hunter2-query';
+    const joined = problemsOf({ ...valid, REDIS_URL: url }).join('\n');
+
+    expect(joined).toContain('REDIS_URL="redis://127.0.0.1:6379/99?password=[redacted]"');
+    expect(joined).not.toContain('hunter2-query');
+    expect(redactUrl('redis://h:6379/0?db=1&password=p4ss-word')).toBe(
+      'redis://h:6379/0?db=1&password=[redacted]',
+    );
+  });
+
+  it('registers its secrets for scrubbing', () => {
+    loadConfig({
+      ...valid,
+      NYMBLE_API_KEY: 'nk_config_scrub_0001',
+      REDIS_URL: 'redis://:redis-pw-0001@127.0.0.1:6379/0?password=query-pw-0001',
+      DASHBOARD_USERNAME: 'ops',
+      DASHBOARD_PASSWORD: 'dash-pw-0001',
+    });
+
+    for (const secret of [
+      'nk_config_scrub_0001',
+      'redis-pw-0001',
+      'query-pw-0001',
+      'dash-pw-0001',
+    ]) {
+      expect(scrubSecrets(`failed with ${secret}`)).toBe('failed with [redacted]');
+      forgetSecret(secret);
     }
   });
 

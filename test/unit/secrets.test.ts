@@ -14,6 +14,21 @@ describe('scrubSecrets', () => {
     forgetSecret(secret);
   });
 
+  it('removes a secret escaped twice, encoded or in base64', () => {
+    const secret = 'Sup3r"Secret\\Value/+=';
+    registerSecret(secret);
+    const echoed = JSON.stringify({ ClientSecret: secret });
+    const twice = JSON.stringify({ failedReason: `bad body ${echoed}` });
+
+    expect(scrubSecrets(twice)).not.toContain('Sup3r');
+    expect(scrubSecrets(JSON.stringify({ log: twice }))).not.toContain('Sup3r');
+    expect(scrubSecrets(`q=${encodeURIComponent(secret)}`)).toBe('q=[redacted]');
+    expect(scrubSecrets(Buffer.from(secret).toString('base64'))).toBe('[redacted]');
+    expect(scrubSecrets(Buffer.from(secret).toString('base64url'))).toBe('[redacted]');
+    forgetSecret(secret);
+    expect(scrubSecrets(secret)).toBe(secret);
+  });
+
   it('removes short secrets too', () => {
     registerSecret('k3y9');
 
