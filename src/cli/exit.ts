@@ -10,6 +10,8 @@ import { scrubSecrets } from '../secrets.js';
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** A run stopped by SIGINT or SIGTERM before it could finish: 128 + 2, the shell's SIGINT code. */
+export const EXIT_INTERRUPTED = 130;
 
 /** Prints an error the way a user needs it and returns the exit code for it. */
 export function reportError(error: unknown): number {

@@ -1,8 +1,13 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 
 import { freePort } from '../../src/cli/local-redis.js';
-import { REDIS_URL, runCli } from '../helpers/harness.js';
+import { REDIS_URL, ROOT, runCli, waitFor } from '../helpers/harness.js';
 
 const baseEnv = {
   PATH: process.env.PATH ?? '',
@@ -59,5 +64,55 @@ describe('demo --once', () => {
     expect(result.stderr).toContain(`No Redis responds at ${unused}`);
     expect(result.stderr).toContain('redis-server is not installed');
     expect(result.stderr).toContain('set REDIS_URL');
+  });
+});
+
+describe('demo until interrupted', () => {
+  it('cleans up after a repeated Ctrl+C', async () => {
+    // The demo makes its work folder under TMPDIR, so the folder's absence shows it was removed.
+    const tempRoot = mkdtempSync(join(tmpdir(), 'demo-interrupt-'));
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'src/cli/main.ts'),
+        'demo',
+        '--products',
+        '60',
+        '--orders',
+        '40',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...baseEnv, REDIS_URL, TMPDIR: tempRoot },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const demoFolders = () =>
+      readdirSync(tempRoot).filter((name) => name.startsWith('nymble-sync-demo-'));
+
+    try {
+      await waitFor(() => stdout.includes('Syncing on schedule.'), 'the demo to run', 45_000);
+      const prefix = /key prefix (\S+)\)/.exec(stdout)?.[1];
+      expect(prefix).toBeDefined();
+      expect(demoFolders()).toHaveLength(1);
+      // A terminal's Ctrl+C, relayed once more by a wrapper such as tsx while cleanup runs.
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString('utf8').includes('Stopping.')) child.kill('SIGINT');
+      });
+      child.kill('SIGINT');
+
+      expect(await exited).toBe(0);
+      expect(stdout).toContain('Stopping.');
+      expect(await leftoverKeys(prefix!)).toBe(0);
+      expect(demoFolders()).toEqual([]);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(tempRoot, { recursive: true, force: true });
+    }
   });
 });

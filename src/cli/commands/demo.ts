@@ -12,10 +12,11 @@ import { createLogger } from '../../log.js';
 import { deleteKeysWithPrefix } from '../../queue/cleanup.js';
 import { createSimulator, type Simulator } from '../../simulator/index.js';
 import { startWorkerApp, type WorkerApp } from '../../worker/app.js';
-import { parseCount, runCommand } from '../exit.js';
+import { EXIT_INTERRUPTED, parseCount, runCommand } from '../exit.js';
 import { findDemoRedis } from '../local-redis.js';
 import { compareErpWithSource, type Comparison } from '../verify.js';
 import { ProgressView } from '../progress.js';
+import { stopSignal } from '../signals.js';
 import { formatReceipt } from './sync.js';
 
 interface DemoOptions {
@@ -46,6 +47,8 @@ export function registerDemo(program: Command): void {
 }
 
 async function runDemo(options: DemoOptions): Promise<number> {
+  // Installed first, so that Ctrl+C at any point, repeated or not, still runs the cleanup below.
+  const stopped = stopSignal();
   const redis = await findDemoRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const workDir = mkdtempSync(join(tmpdir(), 'nymble-sync-demo-'));
   const simulator = createSimulator({
@@ -75,8 +78,8 @@ async function runDemo(options: DemoOptions): Promise<number> {
     if (app.http) say(`Dashboard, health and metrics: ${app.http.url}`);
 
     return options.once
-      ? await runOnce(app, simulator, erp, say)
-      : await runUntilInterrupted(app, simulator, say);
+      ? await runOnce(app, simulator, erp, say, stopped)
+      : await runUntilInterrupted(app, simulator, say, stopped);
   } finally {
     await app?.stop();
     await simulator.stop();
@@ -127,14 +130,19 @@ async function runOnce(
   simulator: Simulator,
   erp: MockErp,
   say: (line: string) => void,
+  stopped: Promise<NodeJS.Signals>,
 ): Promise<number> {
   const view = new ProgressView(process.stdout);
   app.events.on('progress', (entity: EntityName, progress: { pages: number; records: number }) =>
     view.update(entity, progress),
   );
 
-  const receipts = await firstCompletedRuns(app, app.config.sync.entities);
+  const receipts = await Promise.race([firstCompletedRuns(app, app.config.sync.entities), stopped]);
   view.done();
+  if (typeof receipts === 'string') {
+    say(`Stopped by ${receipts} before the first sync of every entity finished.`);
+    return EXIT_INTERRUPTED;
+  }
   for (const receipt of receipts) say(formatReceipt(receipt));
 
   const comparisons = app.config.sync.entities.map((entity) =>
@@ -176,6 +184,7 @@ async function runUntilInterrupted(
   app: WorkerApp,
   simulator: Simulator,
   say: (line: string) => void,
+  stopped: Promise<NodeJS.Signals>,
 ): Promise<number> {
   app.events.on('completed', (receipt: SyncReceipt) => say(formatReceipt(receipt)));
   for (const entity of app.config.sync.entities)
@@ -191,10 +200,7 @@ async function runUntilInterrupted(
   }, intervalMs / 2);
 
   say('Syncing on schedule. Press Ctrl+C to stop.');
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  await stopped;
   clearInterval(changer);
   say('Stopping.');
   return 0;

@@ -4,6 +4,7 @@ import { InvalidArgumentError } from 'commander';
 import { runSimulator, type RunSimulatorOptions } from '../../simulator/main.js';
 import type { FaultPlan } from '../../simulator/index.js';
 import { parseCount, runCommand } from '../exit.js';
+import { stopSignal } from '../signals.js';
 
 type SimulatorCommandOptions = RunSimulatorOptions & { faults?: FaultPlan[] };
 
@@ -47,10 +48,7 @@ export function registerSimulator(program: Command): void {
     .action((options: SimulatorCommandOptions) =>
       runCommand(async () => {
         const simulator = await runSimulator(options, (line) => process.stdout.write(`${line}\n`));
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', () => resolve());
-          process.once('SIGTERM', () => resolve());
-        });
+        await stopSignal();
         await simulator.stop();
         return 0;
       }),

@@ -4,6 +4,7 @@ import { loadConfig } from '../../config.js';
 import { createLogger } from '../../log.js';
 import { startWorkerApp } from '../../worker/app.js';
 import { runCommand } from '../exit.js';
+import { stopSignal } from '../signals.js';
 
 /** Registers `nymble-sync worker`: the long-running sync worker. */
 export function registerWorker(program: Command): void {
@@ -42,22 +43,11 @@ export function registerWorker(program: Command): void {
 }
 
 function waitForSignal(log: ReturnType<typeof createLogger>): Promise<void> {
-  return new Promise((resolve) => {
-    let requested = false;
-    // The handlers stay installed: a second signal during shutdown is logged, not fatal, so
-    // that the running page can still be checkpointed.
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (requested) {
-        log.warn({ signal }, 'shutdown already in progress');
-        return;
-      }
-      requested = true;
-      log.info({ signal }, 'shutdown requested');
-      resolve();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  // A second signal during shutdown is logged, not fatal, so that the running page can still
+  // be checkpointed.
+  return stopSignal((signal) => log.warn({ signal }, 'shutdown already in progress')).then(
+    (signal) => log.info({ signal }, 'shutdown requested'),
+  );
 }
 
 /**
