@@ -81,7 +81,7 @@ export function createMetrics() {
     }),
     oldestWaiting: new Gauge({
       name: 'nymble_sync_oldest_waiting_job_age_seconds',
-      help: 'Age of the oldest waiting job, by queue.',
+      help: 'Seconds the oldest due job has waited to start, overdue scheduled jobs included, by queue.',
       labelNames: ['queue'],
       registers,
     }),

@@ -8,7 +8,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 
-import type { Worker } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
 import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
 
@@ -56,6 +56,9 @@ export interface ReadinessCheck {
 
 /** Readiness timeout for the Redis round trip, so that /readyz responds while Redis hangs. */
 const READY_REDIS_TIMEOUT_MS = 1_000;
+
+/** Time a scrape may spend reading gauges from Redis before it returns without them. */
+const GAUGE_TIMEOUT_MS = 2_000;
 
 export async function checkReadiness(deps: HttpServerDeps): Promise<ReadinessCheck> {
   const checks: ReadinessCheck['checks'] = { redis: false };
@@ -109,9 +112,10 @@ function scrapeCollectors(deps: HttpServerDeps) {
         ENTITY_NAMES.map(async (entity) => {
           const queue = deps.queues.sync[entity];
           const [oldest] = await queue.getJobs(['waiting', 'prioritized'], 0, 0, true);
-          const ageSeconds = oldest
-            ? Math.max(0, (Date.now() - oldest.timestamp - (oldest.delay ?? 0)) / 1000)
-            : 0;
+          const ageSeconds = Math.max(
+            waitingSeconds(oldest),
+            await overdueSeconds(deps.redis, queue),
+          );
           return { queue: queue.name, ageSeconds };
         }),
       ),
@@ -133,6 +137,29 @@ function scrapeCollectors(deps: HttpServerDeps) {
   };
 }
 
+/**
+ * Returns how long the earliest delayed job of `queue` has been due, in seconds, or 0. A
+ * scheduled job stays delayed until a worker promotes it, so with no worker running the overdue
+ * delayed job is the one that waits. The due time comes from the delayed set's score, which
+ * BullMQ 6 writes as `dueMs * 0x1000 + counter` (its getDelayedScore.lua): a job's own
+ * `timestamp + delay` is stale once it has been moved back to delayed.
+ */
+async function overdueSeconds(redis: Redis, queue: Queue): Promise<number> {
+  const key = queue.keys.delayed;
+  if (key === undefined) return 0;
+  const [, score] = await redis.zrange(key, 0, 0, 'WITHSCORES');
+  if (score === undefined) return 0;
+
+  const dueMs = Math.floor(Number(score) / 0x1000);
+  return Math.max(0, (Date.now() - dueMs) / 1000);
+}
+
+/** Returns how long a job has been due without starting, in seconds, or 0 for none. */
+function waitingSeconds(job: { timestamp: number; delay?: number } | undefined): number {
+  if (!job) return 0;
+  return Math.max(0, (Date.now() - job.timestamp - (job.delay ?? 0)) / 1000);
+}
+
 /** Returns the login token's age; undefined for an API key or without a credential. */
 function tokenAgeSeconds(credential: CredentialProvider | undefined): number | undefined {
   const provider = credential as { tokenAgeSeconds?: () => number | undefined } | undefined;
@@ -152,7 +179,12 @@ export function createHttpApp(deps: HttpServerDeps): Express {
   });
   app.get('/metrics', async (_request, response) => {
     try {
-      await refreshGauges(deps.metrics, scrapeCollectors(deps));
+      // Worker connections wait for Redis instead of failing, so without these guards a scrape
+      // during an outage would hang until Prometheus gave up and the counters were lost too.
+      if (deps.redis.status !== 'ready') {
+        throw new Error(`Redis connection is ${deps.redis.status}`);
+      }
+      await withTimeout(refreshGauges(deps.metrics, scrapeCollectors(deps)), GAUGE_TIMEOUT_MS);
     } catch (error) {
       // Counters stay valid without Redis, so the scrape still returns what it has.
       deps.log.warn({ err: error }, 'metrics gauges not refreshed');

@@ -93,6 +93,11 @@ describe('health endpoints across a Redis restart', () => {
     await redis.kill();
     await waitFor(async () => (await status(`${base}/readyz`)) === 503, 'readyz 503', 10_000);
     const downMs = Date.now() - outage.killedAt;
+    // A scrape during the outage still returns the counters instead of waiting for Redis,
+    // which would outlast the abort.
+    const scrape = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    expect(scrape.status).toBe(200);
+    expect(await scrape.text()).toContain('nymble_sync_http_requests_total');
 
     const restartedAt = Date.now();
     await redis.start();
