@@ -86,7 +86,8 @@ class EnvReader {
     const value = this.raw(name);
     if (value === undefined) return fallback;
 
-    const parsed = Number(value);
+    // Decimal digits only: Number() would also take 0x10, 1e3 or 0b11 without a word.
+    const parsed = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
     if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
       this.problems.push(
         `${name}=${JSON.stringify(value)} is invalid: use a whole number from ${min} to ${max}`,

@@ -83,6 +83,16 @@ describe('loadConfig', () => {
     expect(problems).toHaveLength(8);
   });
 
+  it('rejects hex and exponent numbers', () => {
+    const problems = problemsOf({ ...valid, NYMBLE_PAGE_SIZE: '0x10', HTTP_PORT: '1e3' });
+
+    expect(problems).toContain(
+      'NYMBLE_PAGE_SIZE="0x10" is invalid: use a whole number from 1 to 500',
+    );
+    expect(problems.join('\n')).toContain('HTTP_PORT="1e3" is invalid');
+    expect(loadConfig({ ...valid, NYMBLE_PAGE_SIZE: ' 25 ' }).nymble.pageSize).toBe(25);
+  });
+
   it('rejects both auth methods together', () => {
     const problems = problemsOf({ ...valid, NYMBLE_CLIENT_ID: 'client' });
     expect(problems.join('\n')).toContain('NYMBLE_API_KEY and the login credentials are both set');
