@@ -136,6 +136,19 @@ describe('command line', () => {
     }
   });
 
+  it('simulator rejects an invalid fault plan', async () => {
+    const syntax = await runCli(['simulator', '--port', '0', '--faults', '{latency'], env);
+    const value = await runCli(['simulator', '--port', '0', '--faults', '{"latencyMs":-5}'], env);
+
+    expect(syntax.status).toBe(2);
+    expect(syntax.stderr).toContain('--faults takes a JSON fault plan');
+    expect(value.status).toBe(2);
+    expect(value.stderr).toContain(
+      '--faults is invalid: latencyMs must be a number from 0 to 600000, got -5',
+    );
+    expect(value.stdout).toBe('');
+  });
+
   it('sync rejects an unknown entity', async () => {
     const result = await runCli(['sync', 'invoices'], env);
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 
 import { runSimulator, type RunSimulatorOptions } from '../../simulator/main.js';
+import { validatePlan } from '../../simulator/fault-plan.js';
 import type { FaultPlan } from '../../simulator/index.js';
 import { parseCount, runCommand } from '../exit.js';
 import { stopSignal } from '../signals.js';
@@ -9,14 +10,26 @@ import { stopSignal } from '../signals.js';
 type SimulatorCommandOptions = RunSimulatorOptions & { faults?: FaultPlan[] };
 
 function parseFaults(value: string): FaultPlan[] {
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(value);
-    return (Array.isArray(parsed) ? parsed : [parsed]) as FaultPlan[];
+    parsed = JSON.parse(value);
   } catch {
     throw new InvalidArgumentError(
       '--faults takes a JSON fault plan, for example \'{"rateLimit":{"count":3,"retryAfter":"2"}}\'.',
     );
   }
+
+  const plans = (Array.isArray(parsed) ? parsed : [parsed]) as FaultPlan[];
+  // Checked here, so that a bad value is a usage error (exit 2) before the server starts.
+  plans.forEach((plan, index) => {
+    try {
+      validatePlan(plan, Array.isArray(parsed) ? `[${index}].` : '');
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new InvalidArgumentError(`--faults is invalid: ${detail}; see docs/simulator.md.`);
+    }
+  });
+  return plans;
 }
 
 /** Registers `nymble-sync simulator`: the Nymble Commerce simulator as a standalone server. */
