@@ -74,12 +74,20 @@ export class NymbleRequestError extends NymbleSyncError {
   }
 }
 
+/** Formats a Retry-After wait for a message: ms below a second, then seconds, capped at a year. */
+function formatWait(ms: number): string {
+  if (ms < 1_000) return `${ms} ms`;
+  if (ms > 365 * 86_400_000) return 'over a year';
+  return `${Math.round(ms / 1_000)} s`;
+}
+
 export class RateLimitedError extends NymbleRequestError {
   /** Delay that `Retry-After` asked for, in milliseconds; undefined when the header was absent. */
   readonly retryAfterMs: number | undefined;
 
   constructor(facts: RequestFacts, retryAfterMs: number | undefined) {
-    const wait = retryAfterMs === undefined ? 'no Retry-After' : `Retry-After ${retryAfterMs} ms`;
+    const wait =
+      retryAfterMs === undefined ? 'no Retry-After' : `Retry-After ${formatWait(retryAfterMs)}`;
     super('NYMBLE_RATE_LIMITED', `${facts.endpoint} was rate limited (HTTP 429, ${wait})`, facts);
     this.retryAfterMs = retryAfterMs;
   }

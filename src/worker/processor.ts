@@ -307,11 +307,17 @@ async function describeFailure(
         ? error.role
         : undefined;
 
+  const message = error instanceof Error ? error.message : String(error);
   return {
     kind: 'sync',
     entity: job.data.entity,
     reason: decision.reason,
-    message: error instanceof Error ? error.message : String(error),
+    message:
+      decision.reason === 'rate_limit_exhausted'
+        ? `${message}: waiting again would pass the ${deps.policy.rateLimitBudgetMs} ms that ` +
+          'RATE_LIMIT_BUDGET_MS allows one sync; replay this dead letter once the limit has ' +
+          'lifted, or raise RATE_LIMIT_BUDGET_MS'
+        : message,
     status: facts?.status,
     endpoint: facts?.endpoint,
     requestId: facts?.requestId,

@@ -80,6 +80,10 @@ describe('rate limits across worker processes', () => {
 
     expect(letter.reason).toBe('rate_limit_exhausted');
     expect(letter.status).toBe(429);
+    expect(letter.message).toContain(
+      'GET /api/orders was rate limited (HTTP 429, Retry-After 1 s): waiting again would pass ' +
+        'the 6000 ms that RATE_LIMIT_BUDGET_MS allows one sync',
+    );
     expect(elapsed).toBeLessThan(6_000 + 3_000);
     const attempts = rig.simulator
       .stats()

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { RateLimitedError } from '../../src/errors.js';
 import { parseRetryAfter } from '../../src/nymble/retry-after.js';
 
 describe('parseRetryAfter', () => {
@@ -26,5 +27,17 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(undefined, now)).toBeUndefined();
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter('-5', now)).toBeUndefined();
+  });
+});
+
+describe('RateLimitedError message', () => {
+  it('states the wait in readable units', () => {
+    const facts = { endpoint: 'GET /api/orders', status: 429 };
+    const message = (ms: number | undefined) => new RateLimitedError(facts, ms).message;
+
+    expect(message(250)).toBe('GET /api/orders was rate limited (HTTP 429, Retry-After 250 ms)');
+    expect(message(4_000)).toContain('Retry-After 4 s)');
+    expect(message(1e26)).toContain('Retry-After over a year)');
+    expect(message(undefined)).toContain('no Retry-After)');
   });
 });
