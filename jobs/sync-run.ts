@@ -166,6 +166,15 @@ async function fetchPage(deps: SyncDeps, input: SyncRunInput, watermark: Waterma
     schema,
     context,
   );
+  // A page beyond pageSize means Nymble ignored it, and the next page may be larger still: one
+  // huge page would hold the event loop in the ERP upsert past the job's lock.
+  if (body.Items.length > deps.pageSize) {
+    throw new InvalidResponseError(
+      { endpoint: `GET /${input.entity.path}`, status: 200 },
+      `GET /${input.entity.path} returned ${body.Items.length} records for pageSize ` +
+        `${deps.pageSize}, so it does not honour pageSize`,
+    );
+  }
   const auth = await deps.client.credential.current();
   return { ...body, claims: auth.claims };
 }

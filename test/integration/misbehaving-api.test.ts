@@ -181,6 +181,26 @@ describe('misbehaving API', () => {
     });
   });
 
+  it('dead-letters a page beyond pageSize', async () => {
+    // NYMBLE_PAGE_SIZE is 25 in the test rig.
+    api.respond = () => ({
+      Items: Array.from({ length: 26 }, (_, index) =>
+        product(`p${String(index).padStart(2, '0')}`, '2026-07-01T00:00:00.000Z'),
+      ),
+      HasMore: true,
+    });
+    const watermark = await app.state.getWatermark('products');
+
+    const { job } = await app.queues.requestSync('products');
+    await waitFor(async () => (await job.getState()) === 'failed', 'the products sync to fail');
+    const [letter] = await app.deadLetters.list({ entity: 'products', reason: 'invalid_response' });
+    await app.deadLetters.remove(letter!.id);
+
+    expect(letter?.message).toContain('returned 26 records for pageSize 25');
+    expect(await app.state.getWatermark('products')).toEqual(watermark);
+    expect(rig.openErp().get('products', 'p00')).toBeUndefined();
+  });
+
   it('dead-letters a page over the size limit', async () => {
     const items = Array.from({ length: 1_000 }, (_, index) =>
       product(`big${String(index).padStart(4, '0')}`, '2026-06-01T00:00:00.000Z'),
