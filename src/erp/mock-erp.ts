@@ -231,7 +231,7 @@ export class MockErp implements ErpAdapter {
 
 function openDatabase(file: string, busyTimeoutMs: number): Database.Database {
   const inMemory = file === ':memory:' || file === '';
-  if (!inMemory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (!inMemory) makeFolders(path.dirname(path.resolve(file)));
 
   const db = new Database(file, { timeout: busyTimeoutMs });
   // WAL lets readers in other processes go on while one process writes. With WAL, NORMAL
@@ -241,6 +241,20 @@ function openDatabase(file: string, busyTimeoutMs: number): Database.Database {
   db.pragma('synchronous = NORMAL');
   db.exec(SCHEMA);
   return db;
+}
+
+/**
+ * Creates `folder` and its missing parents one level at a time. Node 20's recursive mkdirSync
+ * loops forever under /proc (seen on 20.20), where a plain mkdirSync fails with ENOENT.
+ */
+function makeFolders(folder: string): void {
+  const missing: string[] = [];
+  let current = folder;
+  while (!fs.existsSync(current) && path.dirname(current) !== current) {
+    missing.unshift(current);
+    current = path.dirname(current);
+  }
+  for (const level of missing) fs.mkdirSync(level);
 }
 
 /**

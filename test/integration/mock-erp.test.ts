@@ -541,6 +541,17 @@ export async function createErpAdapter() {
     await expect(loading).rejects.toThrow(/could not be opened/);
   });
 
+  it('creates nested folders, rejects /proc', async () => {
+    const nested = path.join(tempDir, 'a', 'b', 'c', 'mock.sqlite');
+    const adapter = await loadErpAdapter({ adapter: 'mock', mockPath: nested });
+    openErps.push(adapter as MockErp);
+    expect(fs.existsSync(nested)).toBe(true);
+
+    // Node 20's recursive mkdirSync never returns for a missing folder under /proc.
+    const loading = loadErpAdapter({ adapter: 'mock', mockPath: '/proc/nymble-sync/x.sqlite' });
+    await expect(loading).rejects.toThrow(/could not be opened \(ENOENT/);
+  });
+
   it('loads custom module by path', async () => {
     const file = writeModule('custom-adapter.mjs', CUSTOM_ADAPTER);
     const relative = `./${path.relative(process.cwd(), file)}`;
