@@ -44,6 +44,8 @@ export interface RejectedRecordSink {
     failure: RecordFailure,
     watermark: Watermark | undefined,
   ): Promise<void>;
+  /** Receives the ids the ERP accepted in a page, whose earlier record failures are now moot. */
+  recordsWritten?(entity: EntityName, ids: readonly string[]): Promise<void>;
 }
 
 export interface SyncDeps {
@@ -122,6 +124,7 @@ export async function runSync(deps: SyncDeps, input: SyncRunInput): Promise<Sync
     const erpRecords = entries.flatMap((entry) => (entry.record ? [entry.record] : []));
     const outcomes = erpRecords.length > 0 ? await upsertPage(deps, input, erpRecords) : [];
     await deadLetterRejected(deps, input, erpRecords, outcomes, watermark);
+    await deps.rejected.recordsWritten?.(entity.name, writtenIds(erpRecords, outcomes));
     const invalid = await deadLetterInvalid(deps, input, entries, watermark);
     countOutcomes(records, outcomes, input);
     records.rejected += invalid;
@@ -254,6 +257,14 @@ async function deadLetterRejected(
     };
     await deps.rejected.recordFailed(input.entity.name, failure, watermark);
   }
+}
+
+/** Returns the ids of the records the ERP accepted: created, updated or unchanged. */
+function writtenIds(records: ErpRecord[], outcomes: UpsertOutcome[]): string[] {
+  return outcomes.flatMap((outcome, index) => {
+    const record = records[index];
+    return outcome.outcome !== 'rejected' && record ? [record.id] : [];
+  });
 }
 
 function countOutcomes(

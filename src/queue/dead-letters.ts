@@ -4,7 +4,8 @@
  *
  * Sync-level entries are grouped by cause: a second failure with the same reason updates the
  * entry (attempts, last failure) instead of adding another. Record-level entries (the ERP
- * rejected one record) are keyed by the record id.
+ * rejected one record, or Nymble sent it invalid) are keyed by the record id, and a set of those
+ * ids lets a later sync that writes the record remove its entry with one lookup per page.
  */
 import type { Job, Queue } from 'bullmq';
 
@@ -12,6 +13,7 @@ import type { DeadLetterReason } from '../decisions.js';
 import { ENTITY_NAMES, type EntityName } from '../erp/adapter.js';
 import { scrubSecrets } from '../secrets.js';
 import type { Watermark } from '../watermark.js';
+import { stateKeys } from './names.js';
 import type { SyncJobData, SyncQueues } from './queues.js';
 
 export interface DeadLetter {
@@ -47,15 +49,21 @@ export interface StoredDeadLetter extends DeadLetter {
 
 const DEAD_LETTER_JOB = 'dead-letter';
 
+const RECORD_JOB_PREFIX = 'record.';
+
 /**
  * Returns the BullMQ job id of an entry. Record ids are percent-encoded, because BullMQ
  * rejects a custom id with `:` and the CLI's ids use `/` to separate the entity.
  */
 function jobIdFor(letter: NewDeadLetter): string {
   if (letter.kind === 'record' && letter.record) {
-    return `record.${encodeURIComponent(letter.record.id)}`;
+    return recordJobId(letter.record.id);
   }
   return `sync.${letter.reason}`;
+}
+
+function recordJobId(recordId: string): string {
+  return `${RECORD_JOB_PREFIX}${encodeURIComponent(recordId)}`;
 }
 
 function scrubbed(letter: DeadLetter): DeadLetter {
@@ -63,7 +71,11 @@ function scrubbed(letter: DeadLetter): DeadLetter {
 }
 
 export class DeadLetters {
-  constructor(private readonly queues: SyncQueues) {}
+  readonly #keys: ReturnType<typeof stateKeys>;
+
+  constructor(private readonly queues: SyncQueues) {
+    this.#keys = stateKeys(queues.prefix);
+  }
 
   /** Adds an entry, or updates the entry of the same cause. Returns the stored entry. */
   async add(letter: NewDeadLetter): Promise<StoredDeadLetter> {
@@ -86,7 +98,24 @@ export class DeadLetters {
         removeOnComplete: true,
         removeOnFail: true,
       });
+    if (letter.kind === 'record' && letter.record) {
+      await this.#redis.sadd(this.#keys.recordDeadLetters(letter.entity), letter.record.id);
+    }
     return { ...entry, id: `${letter.entity}/${jobId}` };
+  }
+
+  /**
+   * Removes the record-level entries of records that a sync has since written to the ERP, and
+   * returns their ids. One Redis round trip when none of `recordIds` has an entry.
+   */
+  async resolveRecords(entity: EntityName, recordIds: readonly string[]): Promise<string[]> {
+    if (recordIds.length === 0) return [];
+    const key = this.#keys.recordDeadLetters(entity);
+    const present = await this.#redis.smismember(key, ...recordIds);
+    const resolved = recordIds.filter((_, index) => present[index] === 1);
+
+    for (const recordId of resolved) await this.remove(`${entity}/${recordJobId(recordId)}`);
+    return resolved;
   }
 
   async list(filter: { entity?: EntityName; reason?: string } = {}): Promise<StoredDeadLetter[]> {
@@ -117,6 +146,7 @@ export class DeadLetters {
   /** Removes one entry; returns false when it was not there. */
   async remove(id: string): Promise<boolean> {
     const job = await this.#job(id);
+    await this.#forgetRecord(id);
     if (!job) return false;
     await job.remove();
     return true;
@@ -124,6 +154,28 @@ export class DeadLetters {
 
   async count(entity: EntityName): Promise<number> {
     return this.queues.deadLetter[entity].getJobCountByTypes('waiting', 'delayed', 'prioritized');
+  }
+
+  get #redis() {
+    return this.queues.connection;
+  }
+
+  /** Drops a record entry's id from the set, also when its job was removed elsewhere. */
+  async #forgetRecord(id: string): Promise<void> {
+    const separator = id.indexOf('/');
+    const entity = id.slice(0, separator) as EntityName;
+    const jobId = id.slice(separator + 1);
+    if (!(ENTITY_NAMES as readonly string[]).includes(entity)) return;
+    if (!jobId.startsWith(RECORD_JOB_PREFIX)) return;
+
+    // An id typed at the command line may not be valid percent-encoding; no entry has it.
+    let recordId: string;
+    try {
+      recordId = decodeURIComponent(jobId.slice(RECORD_JOB_PREFIX.length));
+    } catch {
+      return;
+    }
+    await this.#redis.srem(this.#keys.recordDeadLetters(entity), recordId);
   }
 
   async #job(id: string): Promise<Job | undefined> {

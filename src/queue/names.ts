@@ -16,6 +16,8 @@ export function stateKeys(prefix: string) {
     lastRun: (entity: EntityName) => `${base}:last-run:${entity}`,
     lastSuccess: (entity: EntityName) => `${base}:last-success:${entity}`,
     breaker: (entity: EntityName) => `${base}:breaker:${entity}`,
+    /** Set of the record ids that have a record-level dead letter. */
+    recordDeadLetters: (entity: EntityName) => `${base}:record-dead-letters:${entity}`,
     rateGate: `${base}:rate-gate`,
     heartbeat: `${base}:heartbeat`,
     authToken: `${base}:auth:token`,

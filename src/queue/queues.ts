@@ -35,7 +35,7 @@ export class SyncQueues {
   readonly deadLetter: Readonly<Record<EntityName, Queue>>;
 
   constructor(
-    connection: Redis,
+    readonly connection: Redis,
     readonly prefix: string,
   ) {
     const make = (name: string) => new Queue(name, { connection, prefix });

@@ -138,6 +138,13 @@ function syncDeps(deps: ProcessorDeps, job: Job<SyncJobData>): SyncDeps {
         });
         deps.lifecycle.recordDeadLettered(entity, letter);
       },
+      recordsWritten: async (entity: EntityName, ids: readonly string[]) => {
+        const resolved = await deps.deadLetters.resolveRecords(entity, ids);
+        if (resolved.length === 0) return;
+        deps.lifecycle
+          .jobLogger(job)
+          .info({ recordIds: resolved }, 'record dead letters removed, records since written');
+      },
     },
   };
 }

@@ -181,6 +181,21 @@ describe('misbehaving API', () => {
     });
   });
 
+  it('removes a record letter once the record syncs', async () => {
+    const [before] = await app.deadLetters.list({ entity: 'products', reason: 'invalid_record' });
+    expect(before?.record?.id).toBe('g');
+    api.page = { Items: [product('g', '2026-05-02T00:00:00.000Z')], HasMore: false };
+
+    const { job } = await app.queues.requestSync('products');
+    await waitFor(async () => (await job.getState()) === 'completed', 'the products sync');
+
+    expect(rig.openErp().get('products', 'g')).toBeDefined();
+    expect(await app.deadLetters.list({ entity: 'products', reason: 'invalid_record' })).toEqual(
+      [],
+    );
+    expect(await app.deadLetters.count('products')).toBe(0);
+  });
+
   it('dead-letters a page beyond pageSize', async () => {
     // NYMBLE_PAGE_SIZE is 25 in the test rig.
     api.respond = () => ({
