@@ -138,10 +138,10 @@ export class ForbiddenError extends NymbleRequestError {
 
   constructor(facts: RequestFacts, role: string | undefined, detail?: string) {
     const who = role ? `role ${role}` : 'this credential';
-    const suffix = detail ? ` (${detail})` : '';
+    const suffix = detail ? `: ${detail}` : '';
     super(
       'NYMBLE_FORBIDDEN',
-      `${facts.endpoint} is forbidden for ${who} (HTTP 403)${suffix}. ` +
+      `${facts.endpoint} returned HTTP 403 for ${who}${suffix}. ` +
         'Ask the Nymble administrator for a role that may read this endpoint.',
       facts,
     );

@@ -56,7 +56,7 @@ async function checkCredential(client: NymbleClient, config: Config): Promise<Ch
   const credential: Check = {
     name: 'credential',
     result: 'ok',
-    detail: `login token for ${claims.OrganizationId ?? '?'}, role ${role}, ${claims.PriceTier ?? '?'} prices in ${claims.CurrencyCode ?? '?'}, expires ${expires}`,
+    detail: `login token for OrganizationId ${claims.OrganizationId ?? '?'}, role ${role}, ${claims.PriceTier ?? '?'} prices in ${claims.CurrencyCode ?? '?'}, expires ${expires}`,
   };
   if (ORGANIZATION_ROLES.has(role))
     return [
