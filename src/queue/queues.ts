@@ -18,6 +18,8 @@ export interface SyncJobData {
   full?: boolean;
   /** First 429 met by this job, in ms since the epoch; kept across re-queues for the budget. */
   rateLimitedSinceMs?: number;
+  /** Times this job was held back by a long rate limit, and the milliseconds it was held. */
+  deferrals?: { count: number; waitMs: number };
 }
 
 export const SYNC_JOB_NAME = 'sync';

@@ -89,7 +89,7 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
         onRecords: (outcome, count) =>
           deps.metrics.records.inc({ entity: entity.name, outcome }, count),
       });
-      return await finish(deps, job, token, receipt);
+      return await finish(deps, job, token, withDeferrals(receipt, job.data));
     } catch (error) {
       if (error instanceof WaitingError) throw error;
       if (deps.shutdown.aborted && isAbort(error)) {
@@ -111,6 +111,19 @@ function withoutSecrets(error: Error): Error {
   error.message = scrubSecrets(error.message);
   if (error.stack !== undefined) error.stack = scrubSecrets(error.stack);
   return error;
+}
+
+/**
+ * Adds the deferrals of earlier attempts of this job to its receipt, so that a run held back by
+ * a long rate limit reports that wait, which no counter of the final attempt saw.
+ */
+function withDeferrals(receipt: SyncReceipt, data: SyncJobData): SyncReceipt {
+  if (!data.deferrals) return receipt;
+  return {
+    ...receipt,
+    retries: receipt.retries + data.deferrals.count,
+    rateLimitWaitMs: receipt.rateLimitWaitMs + data.deferrals.waitMs,
+  };
 }
 
 /** Adds the retries and rate-limit waits made inside this job to the metrics. */
@@ -250,7 +263,12 @@ async function defer(
   error: unknown,
   stats: RunStats,
 ): Promise<Error> {
-  await job.updateData({ ...job.data, rateLimitedSinceMs: stats.rateLimitedSinceMs ?? Date.now() });
+  const deferrals = job.data.deferrals ?? { count: 0, waitMs: 0 };
+  await job.updateData({
+    ...job.data,
+    rateLimitedSinceMs: stats.rateLimitedSinceMs ?? Date.now(),
+    deferrals: { count: deferrals.count + 1, waitMs: deferrals.waitMs + delayMs },
+  });
   deps.metrics.retries.inc({ entity: job.data.entity, kind: 'deferral' });
   deps.lifecycle.deferred(
     job,

@@ -43,7 +43,7 @@ describe('rate limits across worker processes', () => {
     rig.simulator.resetStats();
     rig.simulator.setFaults({ path: '/api/products', rateLimit: { count: 1, retryAfter: '4' } });
 
-    await queues.requestSync('products');
+    const { job: products } = await queues.requestSync('products');
     const limited = await waitFor(
       () => rig.simulator.stats().requests.find((request) => request.status === 429),
       'the 429',
@@ -61,6 +61,13 @@ describe('rate limits across worker processes', () => {
     for (const request of after) expect(request.at - limited.at).toBeGreaterThanOrEqual(3_900);
     const paths = new Set(after.map((request) => request.path));
     expect(paths).toEqual(new Set(['/api/products', '/api/orders']));
+    // The receipt counts the deferral, although the attempt that completed waited for nothing.
+    const receipt = await waitFor(
+      async () => (await queues.sync.products.getJob(products.id!))?.returnvalue,
+      'the products receipt',
+    );
+    expect(receipt.retries).toBe(1);
+    expect(receipt.rateLimitWaitMs).toBe(4_000);
   });
 
   it('endless 429 ends in rate_limit_exhausted', async () => {
