@@ -26,7 +26,14 @@ export interface ReplayDeps {
 }
 
 export type ReplayResult =
-  | { id: string; action: 'resumed'; entities: string[]; jobIds: string[] }
+  | {
+      id: string;
+      action: 'resumed';
+      entities: string[];
+      jobIds: string[];
+      /** The entities whose paused queue the replay resumed; empty when none was paused. */
+      unpaused: string[];
+    }
   | { id: string; action: 'written'; outcome: UpsertOutcome['outcome'] }
   | { id: string; action: 'still-rejected'; reason: string }
   | { id: string; action: 'gone' };
@@ -52,7 +59,9 @@ async function resumeSync(letter: StoredDeadLetter, deps: ReplayDeps): Promise<R
   }
 
   const jobIds: string[] = [];
+  const unpaused: string[] = [];
   for (const entity of entities) {
+    if (await deps.breaker.get(entity)) unpaused.push(entity);
     // Requested while the queue is still paused, so that the run joins a sync already waiting
     // there instead of queueing a second one behind it once the resumed queue starts that sync.
     const { job } = await deps.queues.requestSync(entity, { trigger: 'replay' });
@@ -66,7 +75,7 @@ async function resumeSync(letter: StoredDeadLetter, deps: ReplayDeps): Promise<R
     { deadLetterId: letter.id, entities, jobIds },
     'dead letter replayed, sync resumed',
   );
-  return { id: letter.id, action: 'resumed', entities, jobIds };
+  return { id: letter.id, action: 'resumed', entities, jobIds, unpaused };
 }
 
 /**

@@ -101,6 +101,7 @@ describe('failure semantics', () => {
     const result = await replayDeadLetter(letter!, { entities: ENTITIES, ...app, log: quiet });
 
     expect(result.action).toBe('resumed');
+    expect(result.action === 'resumed' && result.unpaused).toEqual(['products']);
     // The sync requested while paused is the one replay starts: no second run is queued.
     expect(result.action === 'resumed' && result.jobIds).toEqual([waiting!.id]);
     expect(await app.deadLetters.list({ entity: 'products' })).toHaveLength(0);
@@ -223,7 +224,14 @@ describe('failure semantics', () => {
     expect(letter?.status).toBe(502);
     expect(letter?.attempts).toBe(5);
     expect(await app.queues.sync.products.isPaused()).toBe(false);
-    await app.deadLetters.remove(letter!.id);
+    const replayed = await replayDeadLetter(letter!, { entities: ENTITIES, ...app, log: quiet });
+    // Nothing was paused, so the replay only starts a sync.
+    expect(replayed).toMatchObject({ action: 'resumed', entities: ['products'], unpaused: [] });
+    const [jobId] = replayed.action === 'resumed' ? replayed.jobIds : [];
+    await waitFor(
+      async () => (await app.queues.sync.products.getJob(jobId!))?.finishedOn,
+      'the replayed products sync',
+    );
   });
 
   it('retries a truncated page, dead-letters a wrong shape', async () => {

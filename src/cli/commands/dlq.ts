@@ -122,8 +122,10 @@ async function selectForReplay(
 }
 
 function describeReplay(result: ReplayResult): string {
+  if (result.action === 'resumed' && result.unpaused.length > 0)
+    return `${result.id}: resumed ${result.unpaused.join(', ')} (sync job ${result.jobIds.join(', ')})`;
   if (result.action === 'resumed')
-    return `${result.id}: resumed ${result.entities.join(', ')} (sync job ${result.jobIds.join(', ')})`;
+    return `${result.id}: started a sync of ${result.entities.join(', ')} (job ${result.jobIds.join(', ')})`;
   if (result.action === 'written')
     return `${result.id}: current version fetched and written (${result.outcome})`;
   if (result.action === 'gone') return `${result.id}: record no longer exists in Nymble; removed`;
