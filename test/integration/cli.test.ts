@@ -83,6 +83,22 @@ describe('command line', () => {
     );
   });
 
+  it('sync --wait points to rejected records', async () => {
+    const [badId] = rig.simulator.mutate('products', 2);
+    rig.simulator.updateRecord('products', badId!, { Sku: 'not a sku' });
+
+    const result = await runCli(['sync', 'products', '--wait', '--timeout-seconds', '50'], env);
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('1 updated, 0 unchanged, 1 rejected');
+    expect(result.stdout).toContain(
+      '1 record became a dead letter: run "nymble-sync dlq list --entity products" to see why.',
+    );
+    const [letter] = await app.deadLetters.list({ entity: 'products', reason: 'erp_rejected' });
+    expect(letter?.record?.id).toBe(badId);
+    await app.deadLetters.remove(letter!.id);
+  });
+
   it('sync joins a waiting run', async () => {
     const queue = app.queues.sync.orders;
     await queue.pause();

@@ -152,6 +152,14 @@ async function noteState(
 function completed(view: ProgressView, receipt: SyncReceipt): number {
   view.done();
   say(formatReceipt(receipt));
+  if (receipt.records.rejected > 0) {
+    const rejected = receipt.records.rejected;
+    const became = rejected === 1 ? 'became a dead letter' : 'became dead letters';
+    say(
+      `${countOf(rejected, 'record')} ${became}: run ` +
+        `"nymble-sync dlq list --entity ${receipt.entity}" to see why.`,
+    );
+  }
   return EXIT_OK;
 }
 
