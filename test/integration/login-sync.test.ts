@@ -209,6 +209,12 @@ describe('sync with credential login', () => {
     expect(rig.simulator.stats().loginResponses['401']).toBe(1);
     expect(denied.status).toBe(1);
     expect(denied.stdout).toMatch(/GET \/api\/orders\s+FAIL\s+HTTP 403/);
+    const badAdapter = await preflight(rig, { ERP_ADAPTER: './no-such-adapter.mjs' });
+    expect(badAdapter.status).toBe(1);
+    expect(badAdapter.stdout).toMatch(
+      /^ERP adapter\s+FAIL\s+ERP_ADAPTER="\.\/no-such-adapter\.mjs"/m,
+    );
+    expect(badAdapter.stdout).not.toContain('Invalid configuration');
     for (const output of [customer.stdout, admin.stdout, apiKey.stdout, denied.stdout]) {
       expect(output).not.toContain('sync-admin-secret');
       expect(output).not.toContain(rig.simulator.apiKey);

@@ -31,7 +31,9 @@ function printTable(checks: Check[]): void {
     say(`${check.name.padEnd(width)}  ${check.result.toUpperCase().padEnd(6)}  ${check.detail}`);
 }
 
+/** Returns an error as one line for the table: a ConfigError's problems joined, not listed. */
 function message(error: unknown): string {
+  if (error instanceof ConfigError) return error.problems.join('; ');
   return error instanceof Error ? error.message : String(error);
 }
 
