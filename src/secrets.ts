@@ -14,7 +14,7 @@ const MIN_SECRET_LENGTH = 4;
 
 /**
  * JSON escaping levels registered per secret. A message that quotes a request body (an echoing
- * login error) holds the secret escaped once, and each serialisation into job data or a log
+ * login error) contains the secret escaped once, and each serialisation into job data or a log
  * line escapes it again, so three levels cover a quoted body inside a dead letter inside a log.
  */
 const JSON_ESCAPE_LEVELS = 3;

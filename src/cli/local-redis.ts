@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Redis } from 'ioredis';
 
-import { redactUrl } from '../queue/connection.js';
+import { withoutUserInfo } from '../config.js';
 
 export interface DemoRedis {
   url: string;
@@ -91,7 +91,7 @@ export async function findDemoRedis(url: string): Promise<DemoRedis> {
   const started = await startPrivateRedis();
   if (started) return started;
   throw new Error(
-    `No Redis responds at ${redactUrl(url)} and redis-server is not installed. ` +
+    `No Redis responds at ${withoutUserInfo(url)} and redis-server is not installed. ` +
       'Start Redis 7 there (for example: apt-get install redis-server), or set REDIS_URL to one that runs.',
   );
 }

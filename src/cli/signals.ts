@@ -1,4 +1,4 @@
-/** Stop signals for the long-running commands (worker, demo, simulator). */
+/** Stop signals for the long-running commands (worker, dashboard, demo, simulator). */
 
 /**
  * Resolves with the first SIGINT or SIGTERM. The handlers stay installed afterwards, so that a

@@ -28,7 +28,7 @@ export function createRedis(url: string, role: ConnectionRole, connectionName: s
 export async function waitForRedis(redis: Redis, url: string, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return;
 
-  const safeUrl = redactUrl(url);
+  const safeUrl = withoutUserInfo(url);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();
@@ -54,11 +54,6 @@ export async function waitForRedis(redis: Redis, url: string, timeoutMs: number)
     redis.on('ready', onReady);
     redis.on('end', onEnd);
   });
-}
-
-/** Returns the URL with its user info and credential query parameters hidden, for messages. */
-export function redactUrl(url: string): string {
-  return withoutUserInfo(url);
 }
 
 /** Logs a Redis outage once when it starts and once when it ends, not once per reconnect attempt. */

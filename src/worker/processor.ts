@@ -36,10 +36,10 @@ import type { Breaker } from '../queue/breaker.js';
 import type { DeadLetters, NewDeadLetter } from '../queue/dead-letters.js';
 import type { SyncJobData, SyncQueues } from '../queue/queues.js';
 import type { SyncState } from '../queue/state.js';
+import { scrubSecrets } from '../secrets.js';
 import { ENTITY_NAMES } from '../erp/adapter.js';
 import type { Watermark } from '../watermark.js';
 import type { JobLifecycle } from './lifecycle.js';
-import { scrubSecrets } from '../secrets.js';
 
 export interface ProcessorDeps {
   entities: Readonly<Record<EntityName, EntityDefinition>>;

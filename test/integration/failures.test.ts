@@ -101,9 +101,10 @@ describe('failure semantics', () => {
     const result = await replayDeadLetter(letter!, { entities: ENTITIES, ...app, log: quiet });
 
     expect(result.action).toBe('resumed');
-    expect(result.action === 'resumed' && result.unpaused).toEqual(['products']);
+    if (result.action !== 'resumed') return;
+    expect(result.unpaused).toEqual(['products']);
     // The sync requested while paused is the one replay starts: no second run is queued.
-    expect(result.action === 'resumed' && result.jobIds).toEqual([waiting!.id]);
+    expect(result.jobIds).toEqual([waiting!.id]);
     expect(await app.deadLetters.list({ entity: 'products' })).toHaveLength(0);
     expect(await app.queues.sync.products.isPaused()).toBe(false);
     await waitFor(

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, withoutUserInfo } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
-import { redactUrl } from '../../src/queue/connection.js';
 import { forgetSecret, scrubSecrets } from '../../src/secrets.js';
 
 const valid = { NYMBLE_BASE_URL: 'http://127.0.0.1:4000', NYMBLE_API_KEY: 'nk_test_1234567890' };
@@ -217,7 +216,7 @@ describe('loadConfig', () => {
 
     expect(joined).toContain('REDIS_URL="redis://127.0.0.1:6379/99?password=[redacted]"');
     expect(joined).not.toContain('hunter2-query');
-    expect(redactUrl('redis://h:6379/0?db=1&password=p4ss-word')).toBe(
+    expect(withoutUserInfo('redis://h:6379/0?db=1&password=p4ss-word')).toBe(
       'redis://h:6379/0?db=1&password=[redacted]',
     );
   });

@@ -11,6 +11,7 @@ import { SyncQueues } from '../../queue/queues.js';
 import { SyncState } from '../../queue/state.js';
 import { startHttpServer } from '../../server/http.js';
 import { runCommand } from '../exit.js';
+import { stopSignal } from '../signals.js';
 
 /** Registers `nymble-sync dashboard`: Bull Board, health and metrics without a worker. */
 export function registerDashboard(program: Command): void {
@@ -45,7 +46,7 @@ async function serveDashboard(): Promise<number> {
   });
   log.info({ http: http.url, readOnly: config.http.dashboardReadOnly }, 'dashboard started');
 
-  const signal = await nextSignal();
+  const signal = await stopSignal();
   log.info({ signal }, 'shutdown requested');
   await http.close();
   await closeRedis(queues, redis);
@@ -57,16 +58,4 @@ async function serveDashboard(): Promise<number> {
 async function closeRedis(queues: SyncQueues, redis: Redis) {
   await queues.close();
   await redis.quit().catch(() => redis.disconnect());
-}
-
-function nextSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve(signal);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
 }
